@@ -1,0 +1,208 @@
+"""The command line (DESIGN §9). Exit codes: 0 done, 2 bad input (one line on stderr), 1 other.
+
+Every command goes through the same core as the tray app.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import NoReturn
+
+from nocontact_desktop import __version__
+from nocontact_desktop.core.clock import Clock, SystemClock
+from nocontact_desktop.core.errors import BadInput
+from nocontact_desktop.core.events import LOGGABLE_KINDS, parse_kind
+from nocontact_desktop.core.export import import_data, read_export, write_export
+from nocontact_desktop.core.paths import resolve_data_dir
+from nocontact_desktop.core.store import Store
+from nocontact_desktop.core.timeparse import parse_instant
+from nocontact_desktop.core.tracker import Tracker
+from nocontact_desktop.core.vault import KeyUnavailable, open_data
+
+EXIT_OK = 0
+EXIT_FAILURE = 1
+EXIT_BAD_INPUT = 2
+
+
+class UsageError(Exception):
+    """argparse found bad input; reported as one line, exit code 2."""
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str) -> NoReturn:
+        raise UsageError(f"{self.prog}: {message}")
+
+
+@dataclass
+class Context:
+    """What every command gets: the parsed arguments and an injected clock."""
+
+    args: argparse.Namespace
+    clock: Clock
+    out: Callable[[str], None] = field(default=print)
+
+    @property
+    def data_dir(self) -> Path:
+        """The data folder: --data-dir, NOCONTACT_DATA_DIR, or the platform's."""
+        return resolve_data_dir(getattr(self.args, "data_dir", None))
+
+    def store(self) -> Store:
+        """Open the store; free text is unsealed only when a command needs it."""
+        return open_data(self.data_dir, interactive=sys.stdin.isatty(), warn=_warn)
+
+
+def _warn(message: str) -> None:
+    print(f"nocontact: {message}", file=sys.stderr)
+
+
+# -- commands ---------------------------------------------------------------------------------
+
+
+def cmd_status(ctx: Context) -> int:
+    store = ctx.store()
+    try:
+        status = Tracker(store, ctx.clock).status()
+    finally:
+        store.close()
+    if ctx.args.json:
+        ctx.out(json.dumps(status))
+    elif not status["started"]:
+        ctx.out("The count has not started yet. Start it with: nocontact start")
+    else:
+        next_days = status["next_milestone_days"]
+        ctx.out(
+            f"Day {status['streak_days']} of no contact (since {status['started_at']}).\n"
+            f"Longest streak: {status['longest_streak_days']} days · "
+            f"total: {status['total_no_contact_days']} days · next milestone: day {next_days}"
+        )
+    return EXIT_OK
+
+
+def cmd_start(ctx: Context) -> int:
+    at = parse_instant(ctx.args.at, ctx.clock.zone()) if ctx.args.at else None
+    store = ctx.store()
+    try:
+        tracker = Tracker(store, ctx.clock)
+        tracker.start(at)
+        status = tracker.status()
+    finally:
+        store.close()
+    ctx.out(f"Counting from {status['started_at']}: day {status['streak_days']}.")
+    return EXIT_OK
+
+
+def cmd_log(ctx: Context) -> int:
+    kind = parse_kind(ctx.args.kind, allowed=LOGGABLE_KINDS)
+    at = parse_instant(ctx.args.at, ctx.clock.zone()) if ctx.args.at else None
+    store = ctx.store()
+    try:
+        tracker = Tracker(store, ctx.clock)
+        tracker.log(kind, at, ctx.args.note)
+        status = tracker.status()
+    finally:
+        store.close()
+    ctx.out(f"Logged {kind.value}. Day {status['streak_days']}.")
+    return EXIT_OK
+
+
+def cmd_export(ctx: Context) -> int:
+    path = Path(ctx.args.path)
+    if path.is_dir():
+        raise BadInput(f"{str(path)!r}: is a folder; give a file name for the export")
+    if not path.parent.is_dir():
+        raise BadInput(f"{str(path)!r}: the folder {str(path.parent)!r} does not exist")
+    store = ctx.store()
+    try:
+        count = write_export(store, path, ctx.clock.now())
+    finally:
+        store.close()
+    _warn(f"exported {count} events to {path}. This file is NOT encrypted: keep it somewhere safe.")
+    return EXIT_OK
+
+
+def cmd_import(ctx: Context) -> int:
+    data = read_export(Path(ctx.args.path))  # validated in full before anything is opened
+    store = ctx.store()
+    try:
+        added = import_data(store, data)
+    finally:
+        store.close()
+    ctx.out(f"Imported {added['events']} new events.")
+    return EXIT_OK
+
+
+def cmd_tray(ctx: Context) -> int:
+    from nocontact_desktop.ui.app import run_tray  # noqa: PLC0415 - Qt only for the tray
+
+    return run_tray(ctx.data_dir, ctx.clock)
+
+
+# -- parser -----------------------------------------------------------------------------------
+
+
+def _common(parser: argparse.ArgumentParser, *, top: bool) -> None:
+    # Accepted before or after the subcommand; only the top level sets the default.
+    default = None if top else argparse.SUPPRESS
+    parser.add_argument("--data-dir", metavar="DIR", default=default, help="data folder")
+    parser.add_argument(
+        "--socket", metavar="PATH", default=default, help="the helper's socket path"
+    )
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The argument parser for every command of DESIGN §9."""
+    parser = _Parser(prog="nocontact", description="No Contact — keep your no-contact promise.")
+    parser.add_argument("--version", action="version", version=f"nocontact {__version__}")
+    _common(parser, top=True)
+    sub = parser.add_subparsers(dest="command", parser_class=_Parser)
+
+    def add(name: str, func: Callable[[Context], int], help_text: str) -> argparse.ArgumentParser:
+        command = sub.add_parser(name, help=help_text)
+        _common(command, top=False)
+        command.set_defaults(func=func)
+        return command
+
+    add("tray", cmd_tray, "start the tray app (the default)")
+    status = add("status", cmd_status, "show the day count")
+    status.add_argument("--json", action="store_true", help="print JSON")
+    start = add("start", cmd_start, "(re)start the count")
+    start.add_argument("--at", metavar="ISO8601", help="when no contact began (default: now)")
+    log = add("log", cmd_log, "log an event")
+    log.add_argument("kind", metavar="KIND", help=" ".join(k.value for k in LOGGABLE_KINDS))
+    log.add_argument("--at", metavar="ISO8601", help="when it happened (default: now)")
+    log.add_argument("--note", metavar="TEXT", help="a note (stored encrypted)")
+    export = add("export", cmd_export, "export everything to a JSON file")
+    export.add_argument("path", metavar="PATH")
+    imp = add("import", cmd_import, "import an export file")
+    imp.add_argument("path", metavar="PATH")
+    return parser
+
+
+def main(argv: Sequence[str] | None = None, clock: Clock | None = None) -> int:
+    """Run the command line; returns the exit code."""
+    parser = build_parser()
+    try:
+        args = parser.parse_args(argv)
+        if getattr(args, "func", None) is None:
+            args.func = cmd_tray
+        return int(args.func(Context(args, clock or SystemClock())))
+    except (UsageError, BadInput) as err:
+        print(_one_line(str(err)), file=sys.stderr)
+        return EXIT_BAD_INPUT
+    except KeyUnavailable as err:
+        print(f"nocontact: {_one_line(str(err))}", file=sys.stderr)
+        return EXIT_FAILURE
+    except KeyboardInterrupt:
+        return EXIT_FAILURE
+    except OSError as err:
+        print(f"nocontact: {_one_line(str(err))}", file=sys.stderr)
+        return EXIT_FAILURE
+
+
+def _one_line(text: str) -> str:
+    return " ".join(text.split())

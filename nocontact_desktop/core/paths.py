@@ -1,0 +1,27 @@
+"""Where the data lives: ``--data-dir``, else ``NOCONTACT_DATA_DIR``, else the platform's dir."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import platformdirs
+
+APP_NAME = "nocontact"
+DB_FILE_NAME = "nocontact.db"
+
+
+def resolve_data_dir(explicit: str | os.PathLike[str] | None = None) -> Path:
+    """The data folder to use, by precedence: the argument, the environment, platformdirs."""
+    if explicit:
+        return Path(explicit).expanduser()
+    env = os.environ.get("NOCONTACT_DATA_DIR")
+    if env:
+        return Path(env).expanduser()
+    return Path(platformdirs.user_data_dir(APP_NAME, appauthor=False))
+
+
+def ensure_private_dir(path: Path) -> Path:
+    """Create ``path`` (mode 0700) if missing; an existing folder keeps its mode."""
+    path.mkdir(mode=0o700, parents=True, exist_ok=True)
+    return path

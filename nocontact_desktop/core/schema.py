@@ -1,0 +1,115 @@
+"""Schema versions and migrations of the SQLite store.
+
+The version lives in ``PRAGMA user_version``. Before an existing database is migrated, a copy
+is taken with SQLite's online backup (``nocontact.db.v{old}-backup``), so a failed or buggy
+migration never costs a person their history.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from pathlib import Path
+
+# Each migration is one SQL script; it runs inside the transaction that bumps the version.
+# Free text (notes, list items, names, targets) is stored sealed as BLOBs: see core/sealing.py.
+_V1 = """
+        CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+        CREATE TABLE events (
+            seq INTEGER PRIMARY KEY AUTOINCREMENT,
+            uid TEXT NOT NULL UNIQUE,
+            kind TEXT NOT NULL,
+            at_us INTEGER NOT NULL,          -- microseconds since the Unix epoch, UTC
+            tz TEXT NOT NULL,                -- IANA zone in force when it happened
+            note BLOB,                       -- sealed
+            outcome TEXT,
+            subject TEXT,
+            recorded_us INTEGER NOT NULL
+        );
+        CREATE INDEX events_kind_at ON events (kind, at_us);
+        CREATE INDEX events_at ON events (at_us);
+        CREATE TABLE settings (key TEXT PRIMARY KEY, value TEXT NOT NULL);  -- JSON values
+        CREATE TABLE list_items (
+            id INTEGER PRIMARY KEY,
+            list TEXT NOT NULL,              -- reasons | remember | instead
+            position INTEGER NOT NULL,
+            body BLOB NOT NULL               -- sealed
+        );
+        CREATE INDEX list_items_list ON list_items (list, position);
+        CREATE TABLE support_people (
+            id INTEGER PRIMARY KEY,
+            position INTEGER NOT NULL,
+            name BLOB NOT NULL,              -- sealed
+            reach BLOB NOT NULL              -- sealed
+        );
+        CREATE TABLE milestones_notified (
+            streak_start_us INTEGER NOT NULL,
+            days INTEGER NOT NULL,
+            notified_us INTEGER NOT NULL,
+            PRIMARY KEY (streak_start_us, days)
+        );
+"""
+
+# Blocking (DESIGN §4) and the app gate (§7). Targets are sealed: a profile URL names a person.
+_V2 = """
+        CREATE TABLE block_targets (
+            id INTEGER PRIMARY KEY,
+            target BLOB NOT NULL,            -- sealed canonical target text
+            target_digest TEXT NOT NULL UNIQUE,  -- keyed digest, to find duplicates unsealed
+            kind TEXT NOT NULL,
+            platform TEXT,
+            handle BLOB,                     -- sealed
+            domains TEXT NOT NULL,           -- JSON list; the same names the hosts file holds
+            added_us INTEGER NOT NULL
+        );
+        CREATE TABLE gate_apps (
+            id INTEGER PRIMARY KEY,
+            spec TEXT NOT NULL UNIQUE,       -- preset id, executable name or path
+            added_us INTEGER NOT NULL
+        );
+"""
+
+MIGRATIONS: tuple[str, ...] = (_V1, _V2)
+LATEST_VERSION = len(MIGRATIONS)
+
+
+def schema_version(conn: sqlite3.Connection) -> int:
+    """The version stored in the database (0 for a new file)."""
+    row = conn.execute("PRAGMA user_version").fetchone()
+    return int(row[0])
+
+
+def backup_path(db_path: Path, version: int) -> Path:
+    """Where the copy taken before migrating from ``version`` goes."""
+    return db_path.with_name(f"{db_path.name}.v{version}-backup")
+
+
+def migrate(conn: sqlite3.Connection, db_path: Path | None) -> int:
+    """Bring the database to :data:`LATEST_VERSION`; returns the version it had.
+
+    Each migration runs in its own transaction together with its version bump. A database
+    newer than this code is refused rather than touched.
+    """
+    found = schema_version(conn)
+    if found > LATEST_VERSION:
+        raise RuntimeError(
+            f"the database is from a newer version of No Contact (schema {found}, "
+            f"this version knows {LATEST_VERSION}); please update the app"
+        )
+    if found == LATEST_VERSION:
+        return found
+    if found > 0 and db_path is not None:
+        target = backup_path(db_path, found)
+        with sqlite3.connect(target) as backup_conn:
+            conn.backup(backup_conn)
+        backup_conn.close()
+        target.chmod(0o600)
+    for version in range(found + 1, LATEST_VERSION + 1):
+        # executescript() commits anything pending first, so the script opens its own transaction.
+        script = f"BEGIN IMMEDIATE;\n{MIGRATIONS[version - 1]}\nPRAGMA user_version = {version};\nCOMMIT;"
+        try:
+            conn.executescript(script)
+        except BaseException:
+            if conn.in_transaction:
+                conn.execute("ROLLBACK")
+            raise
+    return found
