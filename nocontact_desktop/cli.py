@@ -10,6 +10,7 @@ import json
 import sys
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from datetime import datetime
 from pathlib import Path
 from typing import NoReturn
 
@@ -20,7 +21,7 @@ from nocontact_desktop.core.events import LOGGABLE_KINDS, parse_kind
 from nocontact_desktop.core.export import import_data, read_export, write_export
 from nocontact_desktop.core.paths import resolve_data_dir
 from nocontact_desktop.core.store import Store
-from nocontact_desktop.core.timeparse import parse_instant
+from nocontact_desktop.core.timeparse import parse_instant, require_not_future
 from nocontact_desktop.core.tracker import Tracker
 from nocontact_desktop.core.vault import KeyUnavailable, open_data
 
@@ -83,8 +84,17 @@ def cmd_status(ctx: Context) -> int:
     return EXIT_OK
 
 
+def _at_option(ctx: Context) -> datetime | None:
+    """``--at`` parsed and checked against now, so errors quote what was typed."""
+    if ctx.args.at is None:
+        return None
+    at = parse_instant(ctx.args.at, ctx.clock.zone())
+    require_not_future(at, ctx.clock.now(), label=f"--at {ctx.args.at!r}")
+    return at
+
+
 def cmd_start(ctx: Context) -> int:
-    at = parse_instant(ctx.args.at, ctx.clock.zone()) if ctx.args.at else None
+    at = _at_option(ctx)
     store = ctx.store()
     try:
         tracker = Tracker(store, ctx.clock)
@@ -98,7 +108,7 @@ def cmd_start(ctx: Context) -> int:
 
 def cmd_log(ctx: Context) -> int:
     kind = parse_kind(ctx.args.kind, allowed=LOGGABLE_KINDS)
-    at = parse_instant(ctx.args.at, ctx.clock.zone()) if ctx.args.at else None
+    at = _at_option(ctx)
     store = ctx.store()
     try:
         tracker = Tracker(store, ctx.clock)
@@ -137,9 +147,12 @@ def cmd_import(ctx: Context) -> int:
 
 
 def cmd_tray(ctx: Context) -> int:
+    import os  # noqa: PLC0415
+
     from nocontact_desktop.ui.app import run_tray  # noqa: PLC0415 - Qt only for the tray
 
-    return run_tray(ctx.data_dir, ctx.clock)
+    explicit = bool(getattr(ctx.args, "data_dir", None) or os.environ.get("NOCONTACT_DATA_DIR"))
+    return run_tray(ctx.data_dir, ctx.clock, explicit_data_dir=explicit)
 
 
 # -- parser -----------------------------------------------------------------------------------

@@ -145,7 +145,8 @@ def import_data(store: Store, data: dict[str, Any]) -> dict[str, int]:
         )
         for key, value in data["settings"].items():
             conn.execute(
-                "INSERT OR IGNORE INTO settings (key, value) VALUES (?, ?)", (key, json.dumps(value))
+                "INSERT OR IGNORE INTO settings (key, value) VALUES (?, ?)",
+                (key, json.dumps(value)),
             )
         conn.executemany(
             "INSERT OR IGNORE INTO milestones_notified (streak_start_us, days, notified_us)"
@@ -174,7 +175,7 @@ def _validate(data: Any, where: str) -> None:
         return BadInput(f"{where!r}: not a valid No Contact export: {reason}")
 
     if not isinstance(data, dict) or data.get("format") != FORMAT:
-        raise fail(f"missing \"format\": \"{FORMAT}\"")
+        raise fail(f'missing "format": "{FORMAT}"')
     if data.get("version") != FORMAT_VERSION:
         raise fail(f"unsupported version {data.get('version')!r} (this app reads {FORMAT_VERSION})")
     data.setdefault("lists", {})
@@ -202,7 +203,9 @@ def _validate(data: Any, where: str) -> None:
             try:
                 _instant(value) if isinstance(value, str) else _instant("")
             except ValueError:
-                raise fail(f"{label}.{key} {value!r} is not an ISO 8601 instant with offset") from None
+                raise fail(
+                    f"{label}.{key} {value!r} is not an ISO 8601 instant with offset"
+                ) from None
         for key in ("note", "outcome", "subject", "tz"):
             if event.get(key) is not None and not isinstance(event[key], str):
                 raise fail(f"{label}.{key} must be text")

@@ -7,6 +7,7 @@ migration never costs a person their history.
 
 from __future__ import annotations
 
+import os
 import sqlite3
 from pathlib import Path
 
@@ -99,13 +100,19 @@ def migrate(conn: sqlite3.Connection, db_path: Path | None) -> int:
         return found
     if found > 0 and db_path is not None:
         target = backup_path(db_path, found)
-        with sqlite3.connect(target) as backup_conn:
+        target.unlink(missing_ok=True)
+        os.close(os.open(target, os.O_CREAT | os.O_WRONLY | os.O_EXCL, 0o600))  # never readable
+        backup_conn = sqlite3.connect(target)
+        try:
             conn.backup(backup_conn)
-        backup_conn.close()
-        target.chmod(0o600)
+        finally:
+            backup_conn.close()
     for version in range(found + 1, LATEST_VERSION + 1):
         # executescript() commits anything pending first, so the script opens its own transaction.
-        script = f"BEGIN IMMEDIATE;\n{MIGRATIONS[version - 1]}\nPRAGMA user_version = {version};\nCOMMIT;"
+        script = (
+            f"BEGIN IMMEDIATE;\n{MIGRATIONS[version - 1]}\n"
+            f"PRAGMA user_version = {version};\nCOMMIT;"
+        )
         try:
             conn.executescript(script)
         except BaseException:

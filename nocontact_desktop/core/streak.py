@@ -14,6 +14,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, datetime
+from itertools import pairwise
 from zoneinfo import ZoneInfo
 
 from nocontact_desktop.core.events import Event, EventKind
@@ -79,7 +80,7 @@ def summarize(events: Iterable[Event], now: datetime, zone: ZoneInfo) -> StreakS
     if not resets:
         return StreakSummary(False, 0, None, 0, 0, None, ())
     streaks: list[Streak] = []
-    for current, following in zip(resets, resets[1:], strict=False):
+    for current, following in pairwise(resets):
         streaks.append(
             Streak(
                 current.at,
@@ -100,3 +101,18 @@ def summarize(events: Iterable[Event], now: datetime, zone: ZoneInfo) -> StreakS
         next_milestone_days=next_milestone(days),
         past_streaks=tuple(streaks[:-1]),
     )
+
+
+def next_day_start(now: datetime, zone: ZoneInfo) -> datetime:
+    """The next instant at which the local date in ``zone`` changes (the next midnight).
+
+    Where a DST change skips midnight, this is the first instant of the new date.
+    """
+    from datetime import UTC, time, timedelta  # noqa: PLC0415
+
+    today = local_date(now, zone)
+    candidate = datetime.combine(today + timedelta(days=1), time(0), tzinfo=zone).astimezone(UTC)
+    # A skipped midnight maps to an instant whose local date may still be today: step forward.
+    while local_date(candidate, zone) == today:
+        candidate += timedelta(minutes=15)
+    return candidate

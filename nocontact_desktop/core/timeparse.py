@@ -40,10 +40,16 @@ def _localize(naive: datetime, zone: ZoneInfo) -> datetime:
     return aware
 
 
-def require_not_future(at: datetime, now: datetime, *, option: str = "--at") -> None:
-    """Refuse an instant in the future: a streak cannot start, nor an event happen, later."""
+def require_not_future(at: datetime, now: datetime, *, label: str | None = None) -> None:
+    """Refuse an instant in the future: a streak cannot start, nor an event happen, later.
+
+    ``label`` names the input in the message (e.g. ``--at '2030-01-01'``).
+    """
     if at > now + FUTURE_TOLERANCE:
-        raise BadInput(f"{option} {at.isoformat()}: is in the future (now is {now.isoformat()})")
+        name = label or f"the time {at.isoformat()}"
+        raise BadInput(
+            f"{name}: is in the future (now is {now.replace(microsecond=0).isoformat()})"
+        )
 
 
 def to_local_iso(at: datetime, zone: ZoneInfo) -> str:

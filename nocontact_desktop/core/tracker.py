@@ -71,9 +71,7 @@ class Tracker:
         if not summary.started or summary.started_at is None:
             return None
         reached = milestones_up_to(summary.streak_days)
-        unseen = [
-            m for m in reached if not self.store.milestone_notified(summary.started_at, m)
-        ]
+        unseen = [m for m in reached if not self.store.milestone_notified(summary.started_at, m)]
         if not unseen:
             return None
         now = self.clock.now()

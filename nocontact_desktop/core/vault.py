@@ -25,7 +25,7 @@ from nocontact_desktop.core.store import Store, open_store
 
 KEYRING_SERVICE = key_store.DEFAULT_SERVICE
 KEY_FILE_NAME = "sealing.key"
-PASSPHRASE_ENV = "NOCONTACT_PASSPHRASE"
+PASSPHRASE_ENV = "NOCONTACT_PASSPHRASE"  # noqa: S105 - the name of a variable, not a secret
 
 PassphraseProvider = Callable[[], str | None]
 
@@ -148,9 +148,7 @@ def _first_key(
                 "key_verifier": _e64(key_store.make_verifier(key)),
                 **extra,
             }
-            conn.executemany(
-                "INSERT INTO meta (key, value) VALUES (?, ?)", list(values.items())
-            )
+            conn.executemany("INSERT INTO meta (key, value) VALUES (?, ?)", list(values.items()))
     if row is not None:  # another process set the key up first: use theirs
         return sealer_for(store, data_dir, passphrase, warn)
     return AesGcmSealer(key)

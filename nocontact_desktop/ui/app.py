@@ -1,0 +1,329 @@
+"""The tray app: the icon with the day count, its menu, the windows, the daily rollover."""
+
+from __future__ import annotations
+
+import logging
+import os
+import sys
+import time
+from pathlib import Path
+
+from nocontact_desktop.core.clock import Clock
+from nocontact_desktop.core.events import EventKind
+from nocontact_desktop.core.milestones import milestone_text
+from nocontact_desktop.core.paths import ensure_private_dir
+from nocontact_desktop.core.store import Store
+from nocontact_desktop.core.tracker import Tracker
+from nocontact_desktop.core.vault import KeyUnavailable, open_data
+from nocontact_desktop.platform import current as current_platform
+from nocontact_desktop.ui.day_scheduler import DayScheduler
+from nocontact_desktop.ui.main_window import MainWindow, ReasonsDialog
+from nocontact_desktop.ui.moment_dialogs import SLIP_AFTER, HooverDialog, SlipDialog
+from nocontact_desktop.ui.onboarding import OnboardingDialog
+from nocontact_desktop.ui.qt import QtCore, QtWidgets
+from nocontact_desktop.ui.single_instance import SingleInstance
+from nocontact_desktop.ui.tray_icon import app_icon, day_icon
+
+log = logging.getLogger("nocontact.tray")
+
+# How long to wait at login for a tray host (panel) to appear before giving up.
+TRAY_WAIT_SECONDS = 600
+TRAY_POLL_MS = 2000  # only while waiting for a tray host: well under one wake-up a second
+
+
+def autostart_command(data_dir: Path | None) -> list[str]:
+    """The command the login entry runs: this interpreter, this package, the same data dir."""
+    command = [sys.executable, "-m", "nocontact_desktop"]
+    if data_dir is not None:
+        command += ["--data-dir", str(data_dir)]
+    return [*command, "tray"]
+
+
+class TrayApp(QtCore.QObject):
+    """Owns the tray icon, the main window and the scheduler; all logic is in core."""
+
+    def __init__(
+        self,
+        store: Store,
+        clock: Clock,
+        *,
+        explicit_data_dir: Path | None = None,
+        parent: QtCore.QObject | None = None,
+    ) -> None:
+        super().__init__(parent)
+        self.store = store
+        self.clock = clock
+        self.tracker = Tracker(store, clock)
+        self._explicit_data_dir = explicit_data_dir
+        self.window = MainWindow()
+        self.tray = QtWidgets.QSystemTrayIcon(app_icon(), self)
+        self.menu = QtWidgets.QMenu()
+        self._build_menu()
+        self.tray.setContextMenu(self.menu)
+        self.tray.activated.connect(self._on_tray_activated)
+        self.scheduler = DayScheduler(clock, self.on_new_day)
+        self._wire_window()
+        self._watch_database()
+        self._tray_wait_started = 0.0
+        self._tray_timer: QtCore.QTimer | None = None
+
+    # -- building ---------------------------------------------------------------------------
+
+    def _build_menu(self) -> None:
+        self.title_action = self.menu.addAction("No Contact")
+        self.title_action.setEnabled(False)
+        self.menu.addSeparator()
+        self.emergency_action = self.menu.addAction("I want to text them")
+        self.emergency_action.triggered.connect(self.open_emergency)
+        self.hoover_action = self.menu.addAction("They contacted me")
+        self.hoover_action.triggered.connect(self.log_hoover)
+        self.slip_action = self.menu.addAction("I slipped — I contacted them")
+        self.slip_action.triggered.connect(self.log_slip)
+        self.menu.addSeparator()
+        self.open_action = self.menu.addAction("Open No Contact")
+        self.open_action.triggered.connect(self.open_main_window)
+        self.menu.addSeparator()
+        self.quit_action = self.menu.addAction("Quit")
+        self.quit_action.triggered.connect(self.quit)
+
+    def _wire_window(self) -> None:
+        today = self.window.today
+        today.emergency_requested.connect(self.open_emergency)
+        today.hoover_requested.connect(self.log_hoover)
+        today.slip_requested.connect(self.log_slip)
+        today.edit_reasons_requested.connect(self.edit_reasons)
+        settings = self.window.settings
+        settings.login_check.setChecked(bool(self.store.setting("start_at_login", False)))
+        settings.start_at_login_changed.connect(self.set_start_at_login)
+
+    def _watch_database(self) -> None:
+        # The CLI may log events while the tray runs: inotify on the WAL, no polling.
+        self._db_watcher = QtCore.QFileSystemWatcher(self)
+        if self.store.path is not None:
+            for suffix in ("", "-wal"):
+                path = str(self.store.path) + suffix
+                if os.path.exists(path):
+                    self._db_watcher.addPath(path)
+        self._refresh_debounce = QtCore.QTimer(self)
+        self._refresh_debounce.setSingleShot(True)
+        self._refresh_debounce.setInterval(250)
+        self._refresh_debounce.timeout.connect(self.refresh)
+        self._db_watcher.fileChanged.connect(lambda _p: self._refresh_debounce.start())
+
+    # -- lifecycle --------------------------------------------------------------------------
+
+    def start(self) -> None:
+        """Onboard if needed, show the icon (waiting for a tray host), start the scheduler."""
+        if not self.store.setting("onboarded", False) and not self.tracker.summary().started:
+            self.run_onboarding()
+        self.refresh()
+        self.scheduler.start()
+        self._show_tray_when_possible()
+        self.check_milestone()
+
+    def _show_tray_when_possible(self) -> None:
+        if QtWidgets.QSystemTrayIcon.isSystemTrayAvailable():
+            self._show_tray()
+            return
+        log.info("no system tray yet; waiting for a tray host to appear")
+        self._tray_wait_started = time.monotonic()
+        self._tray_timer = QtCore.QTimer(self)
+        self._tray_timer.setInterval(TRAY_POLL_MS)
+        self._tray_timer.timeout.connect(self._poll_tray)
+        self._tray_timer.start()
+
+    def _poll_tray(self) -> None:
+        if QtWidgets.QSystemTrayIcon.isSystemTrayAvailable():
+            assert self._tray_timer is not None
+            self._tray_timer.stop()
+            self._tray_timer = None
+            self._show_tray()
+        elif time.monotonic() - self._tray_wait_started > TRAY_WAIT_SECONDS:
+            assert self._tray_timer is not None
+            self._tray_timer.stop()
+            log.warning("no tray host appeared; showing the main window instead")
+            self.open_main_window()
+
+    def _show_tray(self) -> None:
+        self.tray.show()
+        QtCore.QTimer.singleShot(300, self._report_docked)
+
+    def _report_docked(self) -> None:
+        geometry = self.tray.geometry()
+        if self.tray.isVisible() and geometry.width() > 0:
+            log.info(
+                "tray icon docked at %d,%d size %dx%d",
+                geometry.x(),
+                geometry.y(),
+                geometry.width(),
+                geometry.height(),
+            )
+        else:
+            QtCore.QTimer.singleShot(500, self._report_docked)
+
+    def quit(self) -> None:
+        """Leave the app."""
+        self.scheduler.shutdown()
+        self.tray.hide()
+        QtWidgets.QApplication.quit()
+
+    # -- figures ----------------------------------------------------------------------------
+
+    def refresh(self) -> None:
+        """Redraw everything from the store."""
+        summary = self.tracker.summary()
+        days = summary.streak_days
+        if summary.started:
+            self.tray.setIcon(day_icon(days))
+            self.tray.setToolTip(f"Day {days} · longest {summary.longest_streak_days}")
+            self.title_action.setText(f"Day {days} of no contact")
+        else:
+            self.tray.setIcon(app_icon())
+            self.tray.setToolTip("No Contact — not started yet")
+            self.title_action.setText("No Contact — not started")
+        self.window.today.show_summary(summary)
+        try:
+            self.window.today.show_reasons(self.store.list_items("reasons"))
+        except KeyUnavailable as err:
+            self.window.today.reasons_label.setText(str(err))
+
+    def on_new_day(self) -> None:
+        """Midnight: the number rolls over; a milestone may be reached."""
+        log.info("new day")
+        self.refresh()
+        self.check_milestone()
+
+    def check_milestone(self) -> None:
+        """Show the milestone notification once, at the first moment it is seen reached."""
+        reached = self.tracker.due_milestone()
+        if reached is None:
+            return
+        self.tray.showMessage(
+            f"Day {reached}",
+            milestone_text(reached),
+            QtWidgets.QSystemTrayIcon.MessageIcon.Information,
+            10_000,
+        )
+
+    # -- actions ----------------------------------------------------------------------------
+
+    def _on_tray_activated(self, reason: QtWidgets.QSystemTrayIcon.ActivationReason) -> None:
+        if reason == QtWidgets.QSystemTrayIcon.ActivationReason.Trigger:
+            self.open_main_window()
+
+    def open_main_window(self) -> None:
+        """Show the main window on the Today page."""
+        self.refresh()
+        self.window.bring_to_front()
+
+    def open_emergency(self) -> None:
+        """'I want to text them' (the full flow is its own feature; say so honestly)."""
+        reasons = self.store.list_items("reasons")
+        people = self.store.support_people()
+        lines = ["Breathe in slowly for four counts, hold for four, out for four.", ""]
+        if reasons:
+            lines.append("Your reasons:")
+            lines.extend(f"• {r}" for r in reasons)
+            lines.append("")
+        if people:
+            lines.append("Call one of them instead:")
+            lines.extend(f"• {p.name} — {p.reach}" for p in people)
+            lines.append("")
+        lines.append(
+            "(The full guided flow — urge timer, breathing pacer, a place to write it out — "
+            "is not built yet in this version.)"
+        )
+        box = QtWidgets.QMessageBox(self.window)
+        box.setWindowTitle("I want to text them")
+        box.setText("This urge will pass. You don't have to act on it.")
+        box.setInformativeText("\n".join(lines))
+        box.exec()
+
+    def log_hoover(self) -> None:
+        """'They contacted me': log a hoover with an optional note."""
+        dialog = HooverDialog(self.window)
+        if dialog.exec() == QtWidgets.QDialog.DialogCode.Accepted:
+            self.tracker.log(EventKind.HOOVER, note=dialog.note())
+            self.refresh()
+
+    def log_slip(self) -> None:
+        """'I slipped': confirm kindly, log contact, show what stays."""
+        dialog = SlipDialog(self.tracker.summary(), self.window)
+        if dialog.exec() != QtWidgets.QDialog.DialogCode.Accepted:
+            return
+        self.tracker.log(EventKind.CONTACT, note=dialog.note())
+        self.refresh()
+        summary = self.tracker.summary()
+        text = SLIP_AFTER.format(
+            longest=summary.longest_streak_days, total=summary.total_no_contact_days
+        )
+        QtWidgets.QMessageBox.information(self.window, "A new beginning", text)
+
+    def edit_reasons(self) -> None:
+        """Edit the reasons and support people."""
+        dialog = ReasonsDialog(
+            self.store.list_items("reasons"), self.store.support_people(), self.window
+        )
+        if dialog.exec() == QtWidgets.QDialog.DialogCode.Accepted:
+            self.store.set_list_items("reasons", dialog.reasons())
+            self.store.set_support_people(dialog.people())
+            self.refresh()
+
+    def run_onboarding(self) -> None:
+        """The first-start questions; "Later" leaves the count unstarted."""
+        dialog = OnboardingDialog(self.clock, self.window)
+        if dialog.exec() != QtWidgets.QDialog.DialogCode.Accepted:
+            return
+        answers = dialog.answers()
+        self.tracker.start(answers.started_at)
+        if answers.reasons:
+            self.store.set_list_items("reasons", answers.reasons)
+        if answers.support_people:
+            self.store.set_support_people(answers.support_people)
+        self.set_start_at_login(answers.start_at_login)
+        self.window.settings.login_check.setChecked(answers.start_at_login)
+        self.store.set_setting("onboarded", True)
+
+    def set_start_at_login(self, enabled: bool) -> None:
+        """Write or remove the desktop's own autostart entry."""
+        try:
+            current_platform().set_autostart(enabled, autostart_command(self._explicit_data_dir))
+        except OSError as err:
+            log.warning("could not change start at login: %s", err.strerror or err)
+            return
+        self.store.set_setting("start_at_login", enabled)
+
+
+def _ask_passphrase() -> str | None:
+    text, ok = QtWidgets.QInputDialog.getText(
+        None,
+        "No Contact",
+        "No system keyring is available. Choose a passphrase to protect your notes\n"
+        "(you will be asked for it when No Contact starts):",
+        QtWidgets.QLineEdit.EchoMode.Password,
+    )
+    return text if ok and text else None
+
+
+def run_tray(data_dir: Path, clock: Clock, explicit_data_dir: bool = False) -> int:
+    """Start the tray app (single instance per user and data folder); returns the exit code."""
+    logging.basicConfig(level=logging.INFO, format="nocontact: %(message)s", stream=sys.stderr)
+    ensure_private_dir(data_dir)
+    app = QtWidgets.QApplication.instance() or QtWidgets.QApplication(sys.argv[:1])
+    assert isinstance(app, QtWidgets.QApplication)
+    app.setApplicationName("No Contact")
+    app.setDesktopFileName("nocontact")
+    app.setQuitOnLastWindowClosed(False)
+    app.setWindowIcon(app_icon())
+    instance = SingleInstance(data_dir)
+    if not instance.claim():
+        log.info("No Contact is already running; asked it to show its window")
+        return 0
+    store = open_data(data_dir, passphrase=_ask_passphrase)
+    tray_app = TrayApp(store, clock, explicit_data_dir=data_dir if explicit_data_dir else None)
+    instance.activated.connect(tray_app.open_main_window)
+    tray_app.start()
+    code = app.exec()
+    instance.release()
+    store.close()
+    return int(code)

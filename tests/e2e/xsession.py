@@ -1,0 +1,115 @@
+"""A real X server (Xvfb) with a real tray host (trayer) for end-to-end tests (DESIGN §10)."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager, suppress
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+TRAYER_WIDTH = 120
+TRAYER_HEIGHT = 32
+SCREEN = (800, 600)
+
+
+@dataclass
+class XSession:
+    """A running X display; ``env`` is what a client process needs to use it."""
+
+    display: str
+    env: dict[str, str]
+    processes: list[subprocess.Popen[bytes]]
+
+    def start_trayer(self) -> subprocess.Popen[bytes]:
+        """Dock a trayer panel at the top right."""
+        proc = subprocess.Popen(
+            [
+                "trayer", "--edge", "top", "--align", "right", "--widthtype", "pixel",
+                "--width", str(TRAYER_WIDTH), "--heighttype", "pixel",
+                "--height", str(TRAYER_HEIGHT), "--transparent", "false",
+                "--SetDockType", "true", "--expand", "false",
+            ],
+            env=self.env,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        self.processes.append(proc)
+        wait_for(lambda: self.tray_owner_present(), 10, "trayer to own the tray selection")
+        return proc
+
+    def tray_owner_present(self) -> bool:
+        """Whether some client owns ``_NET_SYSTEM_TRAY_S0`` (xprop reads the root window)."""
+        out = subprocess.run(
+            ["xwininfo", "-root", "-tree"], env=self.env, capture_output=True, text=True
+        ).stdout
+        return "trayer" in out
+
+    def screenshot(self, path: Path) -> Path:
+        """The whole screen as PNG."""
+        subprocess.run(
+            ["import", "-window", "root", str(path)], env=self.env, check=True, timeout=30
+        )
+        return path
+
+
+def wait_for(predicate: object, timeout: float, what: str) -> None:
+    """Poll ``predicate`` until true or fail the test naming ``what``."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if callable(predicate) and predicate():
+            return
+        time.sleep(0.05)
+    pytest.fail(f"timed out after {timeout:.0f} s waiting for {what}")
+
+
+def require_tools(*names: str) -> None:
+    """Skip, naming the tools, when they are not installed (./run tests installs them)."""
+    missing = [n for n in names if shutil.which(n) is None]
+    if missing:
+        pytest.skip(f"needs {', '.join(missing)} (installed by ./run tests as root)")
+
+
+@contextmanager
+def xsession() -> Iterator[XSession]:
+    """Start Xvfb on a free display; stop everything on exit."""
+    require_tools("Xvfb", "trayer", "xwininfo", "import")
+    read_fd, write_fd = os.pipe()
+    xvfb = subprocess.Popen(
+        ["Xvfb", "-displayfd", str(write_fd), "-screen", "0", f"{SCREEN[0]}x{SCREEN[1]}x24",
+         "-nolisten", "tcp"],
+        pass_fds=(write_fd,),
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    os.close(write_fd)
+    number = b""
+    with os.fdopen(read_fd, "rb") as pipe:
+        while not number.endswith(b"\n"):
+            chunk = pipe.read(1)
+            if not chunk:
+                break
+            number += chunk
+    if not number.strip():
+        xvfb.kill()
+        pytest.fail("Xvfb did not report a display number")
+    display = f":{number.decode().strip()}"
+    env = {k: v for k, v in os.environ.items() if k not in ("WAYLAND_DISPLAY", "DBUS_SESSION_BUS_ADDRESS")}
+    env.update({"DISPLAY": display, "QT_QPA_PLATFORM": "xcb", "XDG_SESSION_TYPE": "x11"})
+    session = XSession(display, env, [xvfb])
+    try:
+        yield session
+    finally:
+        for proc in reversed(session.processes):
+            with suppress(ProcessLookupError):
+                proc.terminate()
+            try:
+                proc.wait(timeout=5)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                proc.wait()
