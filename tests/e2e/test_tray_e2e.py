@@ -164,7 +164,9 @@ def test_onboarding_then_autostart_entry(tmp_path: Path, artifacts: Path) -> Non
         def onboarding_visible() -> bool:
             out = subprocess.run(
                 ["xdotool", "search", "--name", "Welcome to No Contact"],
-                env=env, capture_output=True, text=True,
+                env=env,
+                capture_output=True,
+                text=True,
             )
             return bool(out.stdout.strip())
 
@@ -172,7 +174,10 @@ def test_onboarding_then_autostart_entry(tmp_path: Path, artifacts: Path) -> Non
         session.screenshot(artifacts / "onboarding.png")
         window = subprocess.run(
             ["xdotool", "search", "--name", "Welcome to No Contact"],
-            env=env, capture_output=True, text=True, check=True,
+            env=env,
+            capture_output=True,
+            text=True,
+            check=True,
         ).stdout.split()[0]
         subprocess.run(["xdotool", "windowactivate", "--sync", window], env=env, check=False)
         subprocess.run(["xdotool", "key", "--window", window, "Return"], env=env, check=True)

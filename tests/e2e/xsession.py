@@ -30,17 +30,32 @@ class XSession:
         """Dock a trayer panel at the top right."""
         proc = subprocess.Popen(
             [
-                "trayer", "--edge", "top", "--align", "right", "--widthtype", "pixel",
-                "--width", str(TRAYER_WIDTH), "--heighttype", "pixel",
-                "--height", str(TRAYER_HEIGHT), "--transparent", "false",
-                "--SetDockType", "true", "--expand", "false",
+                "trayer",
+                "--edge",
+                "top",
+                "--align",
+                "right",
+                "--widthtype",
+                "pixel",
+                "--width",
+                str(TRAYER_WIDTH),
+                "--heighttype",
+                "pixel",
+                "--height",
+                str(TRAYER_HEIGHT),
+                "--transparent",
+                "false",
+                "--SetDockType",
+                "true",
+                "--expand",
+                "false",
             ],
             env=self.env,
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
         )
         self.processes.append(proc)
-        wait_for(lambda: self.tray_owner_present(), 10, "trayer to own the tray selection")
+        wait_for(self.tray_owner_present, 10, "trayer to own the tray selection")
         return proc
 
     def tray_owner_present(self) -> bool:
@@ -81,8 +96,16 @@ def xsession() -> Iterator[XSession]:
     require_tools("Xvfb", "trayer", "xwininfo", "import")
     read_fd, write_fd = os.pipe()
     xvfb = subprocess.Popen(
-        ["Xvfb", "-displayfd", str(write_fd), "-screen", "0", f"{SCREEN[0]}x{SCREEN[1]}x24",
-         "-nolisten", "tcp"],
+        [
+            "Xvfb",
+            "-displayfd",
+            str(write_fd),
+            "-screen",
+            "0",
+            f"{SCREEN[0]}x{SCREEN[1]}x24",
+            "-nolisten",
+            "tcp",
+        ],
         pass_fds=(write_fd,),
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
@@ -99,7 +122,11 @@ def xsession() -> Iterator[XSession]:
         xvfb.kill()
         pytest.fail("Xvfb did not report a display number")
     display = f":{number.decode().strip()}"
-    env = {k: v for k, v in os.environ.items() if k not in ("WAYLAND_DISPLAY", "DBUS_SESSION_BUS_ADDRESS")}
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if k not in ("WAYLAND_DISPLAY", "DBUS_SESSION_BUS_ADDRESS")
+    }
     env.update({"DISPLAY": display, "QT_QPA_PLATFORM": "xcb", "XDG_SESSION_TYPE": "x11"})
     session = XSession(display, env, [xvfb])
     try:

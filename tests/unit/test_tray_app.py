@@ -1,0 +1,181 @@
+"""The tray app's logic with real widgets (offscreen), an injected clock and a real store."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+from fakes import clock_at, make_store
+from pytestqt.qtbot import QtBot
+
+from nocontact_desktop.core.clock import ManualClock
+from nocontact_desktop.core.events import EventKind
+from nocontact_desktop.core.store import Store
+from nocontact_desktop.ui import app as app_module
+from nocontact_desktop.ui.app import TrayApp, autostart_command
+from nocontact_desktop.ui.day_scheduler import DayScheduler
+from nocontact_desktop.ui.moment_dialogs import HooverDialog, SlipDialog
+from nocontact_desktop.ui.onboarding import OnboardingDialog
+from nocontact_desktop.ui.qt import QtWidgets
+from nocontact_desktop.ui.tray_icon import day_icon, render_day_pixmap
+
+
+@pytest.fixture
+def store(data_dir: Path) -> Store:
+    s = make_store(data_dir)
+    yield s  # type: ignore[misc]
+    s.close()
+
+
+@pytest.fixture
+def clock() -> ManualClock:
+    return clock_at("2026-03-19T23:59:00+01:00", "Europe/Berlin")
+
+
+@pytest.fixture
+def tray(qtbot: QtBot, store: Store, clock: ManualClock) -> TrayApp:
+    app = TrayApp(store, clock)
+    qtbot.addWidget(app.window)
+    yield app  # type: ignore[misc]
+    app.scheduler.shutdown()
+
+
+def accept_next_dialog(monkeypatch: pytest.MonkeyPatch, cls: type, setup=None) -> None:  # type: ignore[no-untyped-def]
+    def fake_exec(self: QtWidgets.QDialog) -> int:
+        if setup is not None:
+            setup(self)
+        return int(QtWidgets.QDialog.DialogCode.Accepted.value)
+
+    monkeypatch.setattr(cls, "exec", fake_exec)
+
+
+def test_icon_renders_every_count_legibly(qtbot: QtBot) -> None:
+    for days in (0, 7, 42, 365, 999, 1200, 20000):
+        pixmap = render_day_pixmap(days, 16)
+        assert pixmap.width() == 16
+        image = pixmap.toImage()
+        white = sum(
+            1 for x in range(16) for y in range(16) if image.pixelColor(x, y).lightness() > 200
+        )
+        assert white >= 6, f"no legible digits for {days}"
+    assert not day_icon(12).isNull()
+
+
+def test_refresh_shows_count_tooltip_and_title(
+    tray: TrayApp, store: Store, clock: ManualClock
+) -> None:
+    tray.refresh()
+    assert tray.title_action.text() == "No Contact — not started"
+    tray.tracker.start(clock.now() - timedelta(days=12))
+    tray.refresh()
+    assert tray.tray.toolTip() == "Day 12 · longest 12"
+    assert tray.title_action.text() == "Day 12 of no contact"
+    assert tray.window.today.days_label.text() == "12"
+    menu = [a.text() for a in tray.menu.actions() if a.text()]
+    assert menu[:4] == [
+        "Day 12 of no contact",
+        "I want to text them",
+        "They contacted me",
+        "I slipped — I contacted them",
+    ]
+    assert "Open No Contact" in menu
+    assert menu[-1] == "Quit"
+
+
+def test_midnight_rollover_and_milestone_once(
+    tray: TrayApp, clock: ManualClock, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    tray.tracker.start(clock.now() - timedelta(days=6, hours=1))
+    tray.refresh()
+    assert tray.window.today.days_label.text() == "6"
+    shown: list[str] = []
+    monkeypatch.setattr(tray.tray, "showMessage", lambda title, *_a: shown.append(title))
+    tray.check_milestone()
+    assert shown == ["Day 3"]  # the highest one passed unseen, once
+    clock.advance(timedelta(minutes=2))  # past local midnight
+    tray.on_new_day()
+    assert tray.window.today.days_label.text() == "7"
+    assert shown == ["Day 3", "Day 7"]
+    tray.on_new_day()
+    assert shown == ["Day 3", "Day 7"]
+
+
+def test_scheduler_plans_the_next_local_midnight(qtbot: QtBot, clock: ManualClock) -> None:
+    fired: list[int] = []
+    scheduler = DayScheduler(clock, lambda: fired.append(1))
+    scheduler.start()
+    try:
+        wake = scheduler.next_wakeup()
+        assert wake is not None
+        assert wake == datetime(2026, 3, 19, 23, 0, 1, tzinfo=UTC)  # 00:00:01 in Berlin
+        assert len(scheduler.scheduler.get_jobs()) == 1  # one timer, no polling
+    finally:
+        scheduler.shutdown()
+
+
+def test_slip_logs_contact_with_kind_words(
+    tray: TrayApp, store: Store, clock: ManualClock, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    tray.tracker.start(clock.now() - timedelta(days=20))
+    accept_next_dialog(monkeypatch, SlipDialog, lambda d: d.note_edit.setPlainText("late call"))
+    messages: list[str] = []
+    monkeypatch.setattr(
+        QtWidgets.QMessageBox, "information", lambda _p, _t, text: messages.append(text)
+    )
+    tray.log_slip()
+    summary = tray.tracker.summary()
+    assert summary.streak_days == 0
+    assert summary.longest_streak_days == 20
+    assert "20 days" in messages[0]
+    contact = store.events([EventKind.CONTACT], with_notes=True)
+    assert contact[0].note == "late call"
+
+
+def test_hoover_logs_without_reset(
+    tray: TrayApp, store: Store, clock: ManualClock, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    tray.tracker.start(clock.now() - timedelta(days=3))
+    accept_next_dialog(monkeypatch, HooverDialog)
+    tray.log_hoover()
+    assert tray.tracker.summary().streak_days == 3
+    assert store.count_by_kind()[EventKind.HOOVER] == 1
+
+
+def test_onboarding_starts_count_and_saves_answers(
+    qtbot: QtBot, tray: TrayApp, store: Store, clock: ManualClock, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    calls: list[tuple[bool, list[str]]] = []
+    monkeypatch.setattr(
+        app_module,
+        "current_platform",
+        lambda: type("P", (), {"set_autostart": staticmethod(lambda e, c: calls.append((e, c)))}),
+    )
+
+    def answer(dialog: OnboardingDialog) -> None:
+        dialog.start_edit.setDateTime(dialog.start_edit.dateTime().addDays(-10))
+        dialog.reasons_edit.setPlainText("I want peace\n\nI am worth more")
+        dialog.people[0][0].setText("Ana")
+        dialog.people[0][1].setText("+1 555 0100")
+
+    accept_next_dialog(monkeypatch, OnboardingDialog, answer)
+    tray.run_onboarding()
+    assert tray.tracker.summary().streak_days == 10
+    assert store.list_items("reasons") == ["I want peace", "I am worth more"]
+    assert store.support_people()[0].name == "Ana"
+    assert store.setting("onboarded") is True
+    assert store.setting("start_at_login") is True
+    assert calls and calls[0][0] is True
+
+
+def test_onboarding_never_accepts_a_future_start(qtbot: QtBot, clock: ManualClock) -> None:
+    dialog = OnboardingDialog(clock)
+    qtbot.addWidget(dialog)
+    dialog.start_edit.setDateTime(dialog.start_edit.dateTime().addDays(5))
+    assert dialog.answers().started_at <= clock.now()
+
+
+def test_autostart_command_keeps_an_explicit_data_dir(tmp_path: Path) -> None:
+    command = autostart_command(tmp_path)
+    assert command[-3:] == ["--data-dir", str(tmp_path), "tray"]
+    assert autostart_command(None)[-1] == "tray"
