@@ -1,0 +1,461 @@
+"""The helper's loopback listener: notice connections to blocked names and report them.
+
+Blocked names resolve to loopback (DESIGN §4), so a browser that tries one connects here. On the
+HTTPS port the listener reads the TLS ClientHello, takes the SNI name and closes the connection
+(no certificate, no TLS answer). On the HTTP port it reads the request head, takes the Host and
+answers with a fixed page. Each name the ``lookup`` says is blocked becomes a
+:class:`BlockedHit` passed to ``on_hit`` in the event-loop thread.
+
+Any local process can connect, so every connection is bounded: a total read deadline (slow
+clients cannot extend it), a cap on the bytes kept, and a cap on concurrent connections. Past
+that cap new connections are still accepted, then closed at once, so the accept loop never
+stalls. Request bytes are never logged; names only at debug level.
+
+Each accepted connection ends as exactly one of: ``rejected_overload``, ``hits``, ``ignored``,
+``timeouts``, ``parse_failures`` or ``errors`` (see :class:`ListenerStats`).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import errno
+import functools
+import ipaddress
+import logging
+import socket
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import asdict, dataclass
+from typing import Literal
+
+from nocontact_desktop.core.errors import BadInput
+from nocontact_desktop.helper.client_hello import MAX_CLIENT_HELLO_BYTES, ParseStatus, parse_sni
+from nocontact_desktop.helper.http_host import BLOCKED_PAGE, parse_host
+
+log = logging.getLogger(__name__)
+
+Protocol = Literal["https", "http"]
+# How a connection ended; each is a counter of ListenerStats.
+Outcome = Literal["rejected_overload", "hits", "ignored", "timeouts", "parse_failures", "errors"]
+
+# bind() errors that mean "this machine has no such address" (e.g. IPv6 switched off): the
+# address is skipped with a warning. Any other error (port taken, no permission) is fatal.
+_MISSING_ADDRESS_ERRNOS = frozenset(
+    {errno.EADDRNOTAVAIL, errno.EAFNOSUPPORT, errno.EPROTONOSUPPORT}
+)
+_BACKLOG = 1024
+# After the page is sent the write side is shut and the client's leftovers are read and dropped
+# for a short while, so that closing with unread bytes (an RST) cannot destroy the page before
+# the browser has read it (the "lingering close" of HTTP servers).
+_DRAIN_SECONDS = 2.0
+_DRAIN_MAX_BYTES = 65536
+
+
+@dataclass(frozen=True, slots=True)
+class BlockedHit:
+    """One connection attempt to a blocked name.
+
+    ``domain`` is the name as requested (lower-case, no trailing dot); ``matched`` is the
+    blocklist entry ``lookup`` matched it to; ``port`` is the local port it arrived on.
+    """
+
+    domain: str
+    matched: str
+    port: int
+    protocol: Protocol
+    at_monotonic: float
+
+
+@dataclass(slots=True)
+class ListenerStats:
+    """Counters since start; every accepted connection ends in exactly one outcome.
+
+    - ``accepted``: every connection taken from the accept queue, including rejected ones;
+    - ``rejected_overload``: closed at once because ``max_connections`` were open;
+    - ``hits``: the name was blocked and ``on_hit`` was called;
+    - ``ignored``: a well-formed request whose name is not blocked or absent, or a client that
+      closed without sending anything;
+    - ``timeouts``: the read deadline passed before the ClientHello / request head was whole;
+    - ``parse_failures``: bytes that are not a ClientHello / request head, too many bytes, or a
+      client that closed half-way;
+    - ``errors``: the connection failed (reset) or ``lookup`` / ``on_hit`` raised.
+    """
+
+    accepted: int = 0
+    hits: int = 0
+    ignored: int = 0
+    timeouts: int = 0
+    rejected_overload: int = 0
+    errors: int = 0
+    parse_failures: int = 0
+
+    def as_dict(self) -> dict[str, int]:
+        """The counters by name (for status replies and logs)."""
+        return asdict(self)
+
+    def finished(self) -> int:
+        """Connections that have reached an outcome."""
+        return (
+            self.rejected_overload
+            + self.hits
+            + self.ignored
+            + self.timeouts
+            + self.parse_failures
+            + self.errors
+        )
+
+
+def _check_address(address: str) -> str:
+    try:
+        return str(ipaddress.ip_address(address))
+    except ValueError:
+        raise BadInput(f"{address!r} is not a valid listen address: not an IP literal") from None
+
+
+def _check_port(port: int, what: str) -> int:
+    if not 0 <= port <= 65535:
+        raise BadInput(f"{port!r} is not a valid {what}: outside 0-65535")
+    return port
+
+
+class _Connection(asyncio.Protocol):
+    """One accepted connection: gather bytes until a name can be read, then decide and close."""
+
+    __slots__ = ("_buffer", "_done", "_drained", "_listener", "_next_parse_at", "_protocol",
+                 "_timer", "_transport")
+
+    def __init__(self, listener: Listener, protocol: Protocol) -> None:
+        self._listener = listener
+        self._protocol: Protocol = protocol
+        self._transport: asyncio.Transport | None = None
+        self._buffer = bytearray()
+        self._next_parse_at = 1
+        self._done = False
+        self._drained = 0
+        self._timer: asyncio.TimerHandle | None = None
+
+    # asyncio.Protocol callbacks ------------------------------------------------------------
+
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        assert isinstance(transport, asyncio.Transport)
+        self._transport = transport
+        if not self._listener._admit(self):
+            self._done = True
+            transport.abort()
+            return
+        loop = asyncio.get_running_loop()
+        self._timer = loop.call_later(self._listener._read_timeout, self._on_deadline)
+
+    def data_received(self, data: bytes) -> None:
+        if self._done:
+            # Decided already: what else the client sends is dropped, up to a limit.
+            self._drained += len(data)
+            if self._drained > _DRAIN_MAX_BYTES and self._transport is not None:
+                self._transport.abort()
+            return
+        try:
+            self._take(data)
+        except Exception as exc:  # one bad connection must not hurt the others
+            log.error("listener: connection handling failed: %s", type(exc).__name__)
+            log.debug("listener: traceback", exc_info=True)
+            self._finish("errors", abort=True)
+
+    def eof_received(self) -> bool:
+        if not self._done:
+            self._finish("ignored" if not self._buffer else "parse_failures")
+        return False
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        if self._timer is not None:
+            self._timer.cancel()
+            self._timer = None
+        if not self._done:
+            outcome: Outcome
+            if exc is not None:
+                outcome = "errors"
+            else:
+                outcome = "ignored" if not self._buffer else "parse_failures"
+            self._done = True
+            self._listener._count(outcome)
+        self._listener._release(self)
+        self._buffer = bytearray()
+
+    # Decisions -------------------------------------------------------------------------------
+
+    def _take(self, data: bytes) -> None:
+        limit = self._listener._buffer_limit(self._protocol)
+        before = len(self._buffer)
+        # Keep at most the limit; a parse at the limit that still wants more is INVALID.
+        self._buffer += data[: limit - before]
+        if self._protocol == "https":
+            self._take_tls()
+        elif before == 0 or len(self._buffer) >= limit or _may_end_head(self._buffer, before):
+            # Parsing from the start is O(size): it runs on the first bytes (to refuse garbage
+            # at once), at the cap, and when the new bytes may hold the blank line ending the
+            # head, never once per line, so a client sending a line per packet costs O(size).
+            self._take_http(limit)
+
+    def _take_tls(self) -> None:
+        # The parser tells how many more bytes it needs at least: until they are here, a
+        # new parse could not get further (at most a few parses per TLS record).
+        if len(self._buffer) < self._next_parse_at:
+            return
+        tls = parse_sni(self._buffer)
+        if tls.status is ParseStatus.NEED_MORE:
+            self._next_parse_at = len(self._buffer) + tls.wanted
+            return
+        if tls.status is ParseStatus.INVALID:
+            log.debug("listener: not a usable ClientHello: %s", tls.reason)
+            self._finish("parse_failures")
+            return
+        self._decide(tls.server_name)
+
+    def _take_http(self, limit: int) -> None:
+        http = parse_host(self._buffer, max_bytes=limit)
+        if http.status is ParseStatus.NEED_MORE:
+            return
+        if http.status is ParseStatus.INVALID:
+            log.debug("listener: not a usable HTTP request head: %s", http.reason)
+            self._finish("parse_failures")
+            return
+        self._decide(http.host)
+
+    def _decide(self, name: str | None) -> None:
+        listener = self._listener
+        if name is None:
+            self._finish("ignored")
+            return
+        try:
+            matched = listener._lookup(name)
+        except Exception as exc:  # a caller's bug must not kill the listener
+            log.error("listener: lookup raised %s", type(exc).__name__)
+            self._finish("errors", abort=True)
+            return
+        if matched is None:
+            log.debug("listener: %s is not blocked", name)
+            self._finish("ignored")
+            return
+        port = self._local_port()
+        hit = BlockedHit(
+            domain=name,
+            matched=matched,
+            port=port,
+            protocol=self._protocol,
+            at_monotonic=listener._clock(),
+        )
+        log.debug("listener: blocked name %s (%s) on port %d", name, matched, port)
+        answered = False
+        if self._protocol == "http" and self._transport is not None:
+            self._transport.write(BLOCKED_PAGE)
+            answered = True
+        try:
+            listener._on_hit(hit)
+        except Exception as exc:  # a caller's bug must not kill the listener
+            log.error("listener: on_hit raised %s", type(exc).__name__)
+            self._finish("errors", linger=answered)
+            return
+        self._finish("hits", linger=answered)
+
+    def _local_port(self) -> int:
+        if self._transport is None:
+            return 0
+        sockname = self._transport.get_extra_info("sockname")
+        if isinstance(sockname, tuple) and len(sockname) >= 2 and isinstance(sockname[1], int):
+            return sockname[1]
+        return 0
+
+    def _finish(self, outcome: Outcome, *, abort: bool = False, linger: bool = False) -> None:
+        """Count the outcome and end the connection.
+
+        ``abort`` resets it at once. ``linger`` (after the page was written) sends the page
+        and a FIN, then waits a short, bounded time for the client to close its side.
+        Otherwise close() sends FIN; the timer still aborts a close that never completes.
+        """
+        self._done = True
+        self._listener._count(outcome)
+        self._buffer = bytearray()
+        transport = self._transport
+        if transport is None:
+            return
+        if abort:
+            transport.abort()
+        elif linger and transport.can_write_eof():
+            transport.write_eof()
+            if self._timer is not None:
+                self._timer.cancel()
+            loop = asyncio.get_running_loop()
+            self._timer = loop.call_later(
+                min(_DRAIN_SECONDS, self._listener._read_timeout), self._on_deadline
+            )
+        else:
+            transport.close()
+
+    def _on_deadline(self) -> None:
+        self._timer = None
+        if not self._done:
+            self._done = True
+            self._listener._count("timeouts")
+        if self._transport is not None:
+            self._transport.abort()
+
+    def abort(self) -> None:
+        """Drop the connection at once without counting an outcome (listener stopping)."""
+        self._done = True
+        if self._transport is not None:
+            self._transport.abort()
+
+
+class Listener:
+    """TCP listener on loopback for the HTTPS and HTTP ports; reports hits on blocked names.
+
+    ``lookup`` maps a requested name to the blocklist entry it matches (or ``None``);
+    ``on_hit`` is called in the event-loop thread for each hit. Ports may be 0 (tests): each
+    address then gets its own ephemeral ports, listed by :attr:`bound`. ``read_timeout`` is a
+    total deadline per connection; ``max_header_bytes`` caps an HTTP request head (a
+    ClientHello has the parser's own cap, ``MAX_CLIENT_HELLO_BYTES``).
+    """
+
+    def __init__(
+        self,
+        *,
+        addresses: Sequence[str] = ("127.0.0.1", "::1"),
+        http_port: int = 80,
+        https_port: int = 443,
+        lookup: Callable[[str], str | None],
+        on_hit: Callable[[BlockedHit], None],
+        clock: Callable[[], float] = time.monotonic,
+        read_timeout: float = 5.0,
+        max_connections: int = 256,
+        max_header_bytes: int = 16384,
+    ) -> None:
+        if isinstance(addresses, str):
+            raise BadInput(f"{addresses!r} is not a valid address list: give a sequence")
+        if not addresses:
+            raise BadInput("[] is not a valid address list: empty")
+        if not read_timeout > 0:
+            raise BadInput(f"{read_timeout!r} is not a valid read timeout: must be > 0")
+        if max_connections < 1:
+            raise BadInput(f"{max_connections!r} is not a valid max_connections: must be >= 1")
+        if max_header_bytes < 64:
+            raise BadInput(f"{max_header_bytes!r} is not a valid max_header_bytes: below 64")
+        self._addresses = tuple(dict.fromkeys(_check_address(a) for a in addresses))
+        self._http_port = _check_port(http_port, "HTTP port")
+        self._https_port = _check_port(https_port, "HTTPS port")
+        self._lookup = lookup
+        self._on_hit = on_hit
+        self._clock = clock
+        self._read_timeout = read_timeout
+        self._max_connections = max_connections
+        self._max_header_bytes = max_header_bytes
+        self._servers: list[asyncio.Server] = []
+        self._bound: list[tuple[str, int]] = []
+        self._active: set[_Connection] = set()
+        self.stats = ListenerStats()
+
+    @property
+    def bound(self) -> list[tuple[str, int]]:
+        """The (address, port) pairs actually listening, HTTPS then HTTP per address."""
+        return list(self._bound)
+
+    @property
+    def active_connections(self) -> int:
+        """Connections open right now (admitted, not yet closed)."""
+        return len(self._active)
+
+    async def start(self) -> None:
+        """Bind every address on both ports and start accepting.
+
+        An address the machine does not have (e.g. ``::1`` with IPv6 off) is skipped with a
+        warning. Any other bind failure (port in use, no permission) closes what was bound and
+        raises :class:`OSError` naming the address and port; so does having nothing to bind.
+        """
+        if self._servers:
+            raise RuntimeError("listener already started")
+        loop = asyncio.get_running_loop()
+        for address in self._addresses:
+            ports: tuple[tuple[Protocol, int], ...] = (
+                ("https", self._https_port),
+                ("http", self._http_port),
+            )
+            for protocol, port in ports:
+                try:
+                    server = await loop.create_server(
+                        functools.partial(_Connection, self, protocol),
+                        host=address,
+                        port=port,
+                        flags=socket.AI_PASSIVE | socket.AI_NUMERICHOST,
+                        backlog=_BACKLOG,
+                    )
+                except OSError as exc:
+                    first_bind_of_address = protocol == "https"
+                    if first_bind_of_address and _is_missing_address(exc):
+                        log.warning(
+                            "listener: skipping %s: this machine has no such address (%s)",
+                            address,
+                            exc.strerror or type(exc).__name__,
+                        )
+                        break
+                    await self._close_servers()
+                    raise OSError(
+                        exc.errno,
+                        f"cannot listen on {_format(address, port)}: "
+                        f"{exc.strerror or exc}",
+                    ) from exc
+                self._servers.append(server)
+                for sock in server.sockets:
+                    self._bound.append((address, int(sock.getsockname()[1])))
+        if not self._servers:
+            raise OSError(
+                errno.EADDRNOTAVAIL,
+                "cannot listen: none of the addresses "
+                + ", ".join(self._addresses)
+                + " exists on this machine",
+            )
+        log.info("listener: listening on %s", ", ".join(_format(a, p) for a, p in self._bound))
+
+    async def stop(self) -> None:
+        """Stop accepting and drop every open connection. Safe to call more than once."""
+        await self._close_servers()
+
+    async def _close_servers(self) -> None:
+        servers, self._servers = self._servers, []
+        for server in servers:
+            server.close()
+        for connection in list(self._active):
+            connection.abort()
+        for server in servers:
+            await server.wait_closed()
+        self._bound = []
+
+    # Called by _Connection ---------------------------------------------------------------
+
+    def _admit(self, connection: _Connection) -> bool:
+        self.stats.accepted += 1
+        if len(self._active) >= self._max_connections:
+            self.stats.rejected_overload += 1
+            return False
+        self._active.add(connection)
+        return True
+
+    def _release(self, connection: _Connection) -> None:
+        self._active.discard(connection)
+
+    def _count(self, outcome: Outcome) -> None:
+        setattr(self.stats, outcome, getattr(self.stats, outcome) + 1)
+
+    def _buffer_limit(self, protocol: Protocol) -> int:
+        return MAX_CLIENT_HELLO_BYTES if protocol == "https" else self._max_header_bytes
+
+
+def _may_end_head(buffer: bytearray, new_from: int) -> bool:
+    """Whether the bytes from ``new_from`` on (with 2 bytes before them) hold a blank line."""
+    tail = buffer[max(0, new_from - 2) :]
+    return b"\n\n" in tail or b"\n\r\n" in tail
+
+
+def _is_missing_address(exc: OSError) -> bool:
+    return isinstance(exc, socket.gaierror) or exc.errno in _MISSING_ADDRESS_ERRNOS
+
+
+def _format(address: str, port: int) -> str:
+    return f"[{address}]:{port}" if ":" in address else f"{address}:{port}"
