@@ -15,15 +15,23 @@ from pathlib import Path
 from typing import NoReturn
 
 from nocontact_desktop import __version__
+from nocontact_desktop.core.blocklist import Blocklist, push_to_helper
 from nocontact_desktop.core.clock import Clock, SystemClock
 from nocontact_desktop.core.errors import BadInput
 from nocontact_desktop.core.events import LOGGABLE_KINDS, parse_kind
 from nocontact_desktop.core.export import import_data, read_export, write_export
+from nocontact_desktop.core.gate_list import GateList
+from nocontact_desktop.core.gate_rules import load_presets as load_gate_presets
+from nocontact_desktop.core.helper_client import (
+    default_socket_path,
+)
+from nocontact_desktop.core.hosts_section import apply_to_file, remove_from_file, render_section
 from nocontact_desktop.core.paths import resolve_data_dir
 from nocontact_desktop.core.store import Store
 from nocontact_desktop.core.timeparse import parse_instant, require_not_future
 from nocontact_desktop.core.tracker import Tracker
 from nocontact_desktop.core.vault import KeyUnavailable, open_data
+from nocontact_desktop.platform import current as current_platform
 
 EXIT_OK = 0
 EXIT_FAILURE = 1
@@ -139,10 +147,161 @@ def cmd_import(ctx: Context) -> int:
     data = read_export(Path(ctx.args.path))  # validated in full before anything is opened
     store = ctx.store()
     try:
-        added = import_data(store, data)
+        added = import_data(store, data, ctx.clock.now())
     finally:
         store.close()
     ctx.out(f"Imported {added['events']} new events.")
+    return EXIT_OK
+
+
+def _socket_path(ctx: Context) -> Path:
+    explicit = getattr(ctx.args, "socket", None)
+    return Path(explicit) if explicit else default_socket_path()
+
+
+def push_blocklist(ctx: Context, domains: list[str]) -> None:
+    """Send the new list to the helper if it is reachable; say plainly when blocking is off."""
+    result = push_to_helper(domains, _socket_path(ctx))
+    if result.applied:
+        ctx.out(result.message[0].upper() + result.message[1:] + ".")
+    else:
+        _warn(result.message)
+
+
+def cmd_block_add(ctx: Context) -> int:
+    store = ctx.store()
+    try:
+        blocklist = Blocklist(store)
+        new = blocklist.add(ctx.args.targets, ctx.clock.now())
+        domains = blocklist.domains()
+    finally:
+        store.close()
+    for target in new:
+        handle = f" ({target.handle})" if target.handle else ""
+        ctx.out(f"Added {target.target}{handle}: {', '.join(target.domains)}")
+    if any(t.kind == "profile" for t in new):
+        _warn("the hosts file blocks whole sites, not single profiles: the whole site is blocked")
+    push_blocklist(ctx, domains)
+    return EXIT_OK
+
+
+def cmd_block_remove(ctx: Context) -> int:
+    store = ctx.store()
+    try:
+        blocklist = Blocklist(store)
+        removed = blocklist.remove(ctx.args.targets)
+        domains = blocklist.domains()
+    finally:
+        store.close()
+    for target in removed:
+        ctx.out(f"Removed {target.target}")
+    push_blocklist(ctx, domains)
+    return EXIT_OK
+
+
+def cmd_block_list(ctx: Context) -> int:
+    store = ctx.store()
+    try:
+        entries = Blocklist(store).export()
+    finally:
+        store.close()
+    if ctx.args.json:
+        ctx.out(json.dumps(entries))
+    elif not entries:
+        ctx.out("Nothing is blocked yet. Add a profile address with: nocontact block add URL")
+    else:
+        for entry in entries:
+            domains = entry["domains"]
+            assert isinstance(domains, list)
+            ctx.out(f"{entry['target']}  [{entry['kind']}]  {', '.join(domains)}")
+    return EXIT_OK
+
+
+def _blocked_domains(ctx: Context) -> list[str]:
+    store = ctx.store()
+    try:
+        return Blocklist(store).domains()
+    finally:
+        store.close()
+
+
+def cmd_hosts_show(ctx: Context) -> int:
+    section = render_section(_blocked_domains(ctx))
+    sys.stdout.buffer.write(section)
+    sys.stdout.buffer.flush()
+    return EXIT_OK
+
+
+def _hosts_path(ctx: Context) -> Path:
+    path = Path(ctx.args.hosts_file)
+    if path.is_dir():
+        raise BadInput(f"--hosts-file {str(path)!r}: is a folder, not a hosts file")
+    if not path.parent.is_dir():
+        raise BadInput(
+            f"--hosts-file {str(path)!r}: the folder {str(path.parent)!r} does not exist"
+        )
+    return path
+
+
+def cmd_hosts_apply(ctx: Context) -> int:
+    path = _hosts_path(ctx)
+    changed = apply_to_file(path, _blocked_domains(ctx))
+    if changed:
+        current_platform().flush_dns_cache()
+    ctx.out(f"{path}: {'updated' if changed else 'already up to date'}")
+    return EXIT_OK
+
+
+def cmd_hosts_remove(ctx: Context) -> int:
+    path = _hosts_path(ctx)
+    if not path.exists():
+        raise BadInput(f"--hosts-file {str(path)!r}: no such file")
+    changed = remove_from_file(path)
+    if changed:
+        current_platform().flush_dns_cache()
+    ctx.out(f"{path}: {'section removed' if changed else 'no No Contact section in it'}")
+    return EXIT_OK
+
+
+def _gate_list(store: Store) -> GateList:
+    return GateList(store, load_gate_presets())
+
+
+def cmd_gate_add(ctx: Context) -> int:
+    store = ctx.store()
+    try:
+        new = _gate_list(store).add(ctx.args.apps, ctx.clock.now())
+    finally:
+        store.close()
+    for app in new:
+        ctx.out(f"Gated {app.display_name} ({app.id})")
+    return EXIT_OK
+
+
+def cmd_gate_remove(ctx: Context) -> int:
+    store = ctx.store()
+    try:
+        removed = _gate_list(store).remove(ctx.args.apps)
+    finally:
+        store.close()
+    for app in removed:
+        ctx.out(f"No longer gated: {app.display_name} ({app.id})")
+    return EXIT_OK
+
+
+def cmd_gate_list(ctx: Context) -> int:
+    store = ctx.store()
+    try:
+        entries = _gate_list(store).export()
+    finally:
+        store.close()
+    if ctx.args.json:
+        ctx.out(json.dumps(entries))
+    elif not entries:
+        ctx.out("No app is gated yet. Add one with: nocontact gate add signal")
+    else:
+        for entry in entries:
+            ctx.out(f"{entry['name']}  ({entry['app']})")
     return EXIT_OK
 
 
@@ -152,7 +311,13 @@ def cmd_tray(ctx: Context) -> int:
     from nocontact_desktop.ui.app import run_tray  # noqa: PLC0415 - Qt only for the tray
 
     explicit = bool(getattr(ctx.args, "data_dir", None) or os.environ.get("NOCONTACT_DATA_DIR"))
-    return run_tray(ctx.data_dir, ctx.clock, explicit_data_dir=explicit)
+    socket = getattr(ctx.args, "socket", None)
+    return run_tray(
+        ctx.data_dir,
+        ctx.clock,
+        explicit_data_dir=explicit,
+        socket_path=Path(socket) if socket else None,
+    )
 
 
 # -- parser -----------------------------------------------------------------------------------
@@ -193,6 +358,50 @@ def build_parser() -> argparse.ArgumentParser:
     export.add_argument("path", metavar="PATH")
     imp = add("import", cmd_import, "import an export file")
     imp.add_argument("path", metavar="PATH")
+
+    block = sub.add_parser("block", help="the sites to block")
+    block_sub = block.add_subparsers(dest="block_command", required=True, parser_class=_Parser)
+    for name, func, text in (
+        ("add", cmd_block_add, "block profile addresses, sites or platforms"),
+        ("remove", cmd_block_remove, "unblock targets"),
+    ):
+        command = block_sub.add_parser(name, help=text)
+        _common(command, top=False)
+        command.add_argument("targets", nargs="+", metavar="TARGET")
+        command.set_defaults(func=func)
+    block_list = block_sub.add_parser("list", help="list the blocked targets")
+    _common(block_list, top=False)
+    block_list.add_argument("--json", action="store_true")
+    block_list.set_defaults(func=cmd_block_list)
+
+    hosts = sub.add_parser("hosts", help="the hosts-file section")
+    hosts_sub = hosts.add_subparsers(dest="hosts_command", required=True, parser_class=_Parser)
+    show = hosts_sub.add_parser("show", help="print the section that would be written")
+    _common(show, top=False)
+    show.set_defaults(func=cmd_hosts_show)
+    for name, func, text in (
+        ("apply", cmd_hosts_apply, "write the section into a hosts file directly"),
+        ("remove", cmd_hosts_remove, "remove the section, restoring the file byte for byte"),
+    ):
+        command = hosts_sub.add_parser(name, help=text)
+        _common(command, top=False)
+        command.add_argument("--hosts-file", metavar="PATH", required=True)
+        command.set_defaults(func=func)
+
+    gate = sub.add_parser("gate", help="apps that wait for the delay dialog")
+    gate_sub = gate.add_subparsers(dest="gate_command", required=True, parser_class=_Parser)
+    for name, func, text in (
+        ("add", cmd_gate_add, "gate apps (preset, executable name or path)"),
+        ("remove", cmd_gate_remove, "stop gating apps"),
+    ):
+        command = gate_sub.add_parser(name, help=text)
+        _common(command, top=False)
+        command.add_argument("apps", nargs="+", metavar="APP")
+        command.set_defaults(func=func)
+    gate_list = gate_sub.add_parser("list", help="list the gated apps")
+    _common(gate_list, top=False)
+    gate_list.add_argument("--json", action="store_true")
+    gate_list.set_defaults(func=cmd_gate_list)
     return parser
 
 

@@ -42,7 +42,7 @@ def local_zone() -> ZoneInfo:
         if isinstance(found, ZoneInfo):
             return found
         return ZoneInfo(str(found))
-    except Exception:  # noqa: BLE001 - any failure to read the system zone falls back to UTC
+    except Exception:
         return ZoneInfo("UTC")
 
 

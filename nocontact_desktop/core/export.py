@@ -13,9 +13,16 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+from nocontact_desktop.core.blocklist import Blocklist
 from nocontact_desktop.core.errors import BadInput
 from nocontact_desktop.core.events import EventKind
+from nocontact_desktop.core.journal_export import (
+    export_journal,
+    prepare_journal_import,
+    validate_journal,
+)
 from nocontact_desktop.core.store import LIST_NAMES, Store, SupportPerson, from_us, to_us
+from nocontact_desktop.core.targets import parse_target
 
 FORMAT = "nocontact-export"
 FORMAT_VERSION = 1
@@ -49,6 +56,12 @@ def export_data(store: Store, now: datetime) -> dict[str, Any]:
             {"streak_start": s.isoformat(), "days": d, "notified_at": n.isoformat()}
             for s, d, n in store.milestones_notified()
         ],
+        "block_targets": [entry["target"] for entry in Blocklist(store).export()],
+        "gate_apps": [
+            str(row[0])
+            for row in store.connection.execute("SELECT spec FROM gate_apps ORDER BY id")
+        ],
+        **export_journal(store),  # unsent_messages, check_ins
     }
 
 
@@ -92,7 +105,7 @@ def read_export(path: Path) -> dict[str, Any]:
     return data  # type: ignore[no-any-return]
 
 
-def import_data(store: Store, data: dict[str, Any]) -> dict[str, int]:
+def import_data(store: Store, data: dict[str, Any], now: datetime) -> dict[str, int]:
     """Merge validated export data into the store in one transaction; returns counts added."""
     conn = store.connection
     new_events = [e for e in data["events"] if not store.has_event(e["uid"])]
@@ -114,6 +127,7 @@ def import_data(store: Store, data: dict[str, Any]) -> dict[str, int]:
     sealed_people = [
         (store.seal(p.name, "support.name"), store.seal(p.reach, "support.reach")) for p in people
     ]
+    journal_rows = prepare_journal_import(store, data)  # sealed before the transaction
     with store.transaction():
         conn.executemany(
             "INSERT INTO events (uid, kind, at_us, tz, note, outcome, subject, recorded_us)"
@@ -156,7 +170,18 @@ def import_data(store: Store, data: dict[str, Any]) -> dict[str, int]:
                 for m in data["milestones_notified"]
             ],
         )
-    return {"events": len(new_events)}
+        journal_added = journal_rows.write(conn)
+    # Targets are re-parsed by the same rules as `block add` (already checked in validation).
+    # These follow in their own transactions; a repeated import is idempotent throughout.
+    if data["block_targets"]:
+        Blocklist(store).add(data["block_targets"], now)
+    listed = {str(r[0]) for r in conn.execute("SELECT spec FROM gate_apps")}
+    with store.transaction():
+        conn.executemany(
+            "INSERT OR IGNORE INTO gate_apps (spec, added_us) VALUES (?, ?)",
+            [(spec, to_us(now)) for spec in data["gate_apps"] if spec not in listed],
+        )
+    return {"events": len(new_events), **journal_added}
 
 
 def _merged(current: list[str], incoming: list[str]) -> list[str]:
@@ -182,6 +207,9 @@ def _validate(data: Any, where: str) -> None:
     data.setdefault("support_people", [])
     data.setdefault("settings", {})
     data.setdefault("milestones_notified", [])
+    validate_journal(data, fail)  # optional keys: older exports have no journal
+    data.setdefault("block_targets", [])
+    data.setdefault("gate_apps", [])
     if not isinstance(data.get("events"), list):
         raise fail('"events" must be a list')
     kinds = {k.value for k in EventKind}
@@ -227,6 +255,19 @@ def _validate(data: Any, where: str) -> None:
         raise fail('"support_people" must be a list of {"name", "reach"}')
     if not isinstance(data["settings"], dict):
         raise fail('"settings" must be an object')
+    targets = data["block_targets"]
+    if not isinstance(targets, list) or not all(isinstance(t, str) for t in targets):
+        raise fail('"block_targets" must be a list of text')
+    for target in targets:
+        try:
+            parse_target(target)
+        except BadInput as err:
+            raise fail(f"block_targets: {err}") from None
+    apps = data["gate_apps"]
+    if not isinstance(apps, list) or not all(
+        isinstance(a, str) and 0 < len(a) <= 4200 and a.isprintable() for a in apps
+    ):
+        raise fail('"gate_apps" must be a list of app ids')
     for index, mark in enumerate(data["milestones_notified"]):
         try:
             _instant(mark["streak_start"])

@@ -55,7 +55,6 @@ _V2 = """
         CREATE TABLE block_targets (
             id INTEGER PRIMARY KEY,
             target BLOB NOT NULL,            -- sealed canonical target text
-            target_digest TEXT NOT NULL UNIQUE,  -- keyed digest, to find duplicates unsealed
             kind TEXT NOT NULL,
             platform TEXT,
             handle BLOB,                     -- sealed
@@ -69,7 +68,27 @@ _V2 = """
         );
 """
 
-MIGRATIONS: tuple[str, ...] = (_V1, _V2)
+# The journal (issue 5): unsent messages and daily check-ins. Bodies and notes are sealed.
+# A deleted message is really deleted (no flag): the person asked for it to be gone.
+_V3 = """
+        CREATE TABLE unsent_messages (
+            id INTEGER PRIMARY KEY,
+            uid TEXT NOT NULL UNIQUE,
+            body BLOB NOT NULL,              -- sealed
+            created_us INTEGER NOT NULL,
+            sealed_until_us INTEGER          -- NULL: readable at any time
+        );
+        CREATE INDEX unsent_messages_created ON unsent_messages (created_us);
+        CREATE TABLE check_ins (
+            day TEXT PRIMARY KEY,            -- local date (YYYY-MM-DD) in the zone in force
+            at_us INTEGER NOT NULL,
+            tz TEXT NOT NULL,
+            intensity INTEGER NOT NULL CHECK (intensity BETWEEN 0 AND 10),
+            note BLOB                        -- sealed
+        );
+"""
+
+MIGRATIONS: tuple[str, ...] = (_V1, _V2, _V3)
 LATEST_VERSION = len(MIGRATIONS)
 
 

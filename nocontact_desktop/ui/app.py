@@ -8,20 +8,27 @@ import sys
 import time
 from pathlib import Path
 
+from nocontact_desktop.core.blocklist import push_to_helper
 from nocontact_desktop.core.clock import Clock
 from nocontact_desktop.core.events import EventKind
+from nocontact_desktop.core.helper_client import default_socket_path
 from nocontact_desktop.core.milestones import milestone_text
 from nocontact_desktop.core.paths import ensure_private_dir
 from nocontact_desktop.core.store import Store
 from nocontact_desktop.core.tracker import Tracker
 from nocontact_desktop.core.vault import KeyUnavailable, open_data
 from nocontact_desktop.platform import current as current_platform
+from nocontact_desktop.ui.app_gate_controller import AppGateController
+from nocontact_desktop.ui.apps_page import AppsPage
+from nocontact_desktop.ui.blocked_page import BlockedPage
 from nocontact_desktop.ui.day_scheduler import DayScheduler
 from nocontact_desktop.ui.main_window import MainWindow, ReasonsDialog
 from nocontact_desktop.ui.moment_dialogs import SLIP_AFTER, HooverDialog, SlipDialog
 from nocontact_desktop.ui.onboarding import OnboardingDialog
 from nocontact_desktop.ui.qt import QtCore, QtWidgets
 from nocontact_desktop.ui.single_instance import SingleInstance
+from nocontact_desktop.ui.site_attempts import SiteAttempts
+from nocontact_desktop.ui.support_features import SupportFeatures
 from nocontact_desktop.ui.tray_icon import app_icon, day_icon
 
 log = logging.getLogger("nocontact.tray")
@@ -48,6 +55,7 @@ class TrayApp(QtCore.QObject):
         clock: Clock,
         *,
         explicit_data_dir: Path | None = None,
+        socket_path: Path | None = None,
         parent: QtCore.QObject | None = None,
     ) -> None:
         super().__init__(parent)
@@ -63,7 +71,10 @@ class TrayApp(QtCore.QObject):
         self.tray.activated.connect(self._on_tray_activated)
         self.scheduler = DayScheduler(clock, self.on_new_day)
         self._wire_window()
+        self._setup_blocking(socket_path or default_socket_path())
+        self._setup_app_gate()
         self._watch_database()
+        self._setup_support()
         self._tray_wait_started = 0.0
         self._tray_timer: QtCore.QTimer | None = None
 
@@ -110,7 +121,66 @@ class TrayApp(QtCore.QObject):
         self._refresh_debounce.timeout.connect(self.refresh)
         self._db_watcher.fileChanged.connect(lambda _p: self._refresh_debounce.start())
 
+    def _setup_support(self) -> None:
+        # Issue 5: the "I want to text them" flow, the daily check-in, History, erase-all.
+        self.support = SupportFeatures(
+            self.tracker,
+            self.scheduler,
+            self.window,
+            set_autostart=self.set_start_at_login,
+            quit_app=QtWidgets.QApplication.quit,
+            parent=self,
+        )
+        self.support.changed.connect(self.refresh)
+        self.support.erasing.connect(self.stop_using_store)
+        self.support.add_menu_actions(self.menu, self.open_action)
+
+    def stop_using_store(self) -> None:
+        """Before erase-all (or a test closing the store): nothing may touch the store now."""
+        self._db_watcher.blockSignals(True)
+        self._refresh_debounce.stop()
+        self.site_attempts.stop()
+        self.app_gate.close()
+        self.tray.hide()
+        self.window.hide()
+
     # -- lifecycle --------------------------------------------------------------------------
+
+    def _setup_blocking(self, socket_path: Path) -> None:
+        # Listener hits → the delay dialog; the Blocked page shows and edits the list.
+        self.site_attempts = SiteAttempts(self.store, self.clock, socket_path, parent=self)
+        self.blocked_page = BlockedPage(
+            self.store,
+            self.clock.now,
+            lambda domains: push_to_helper(domains, socket_path),
+        )
+        self.window.add_page("Blocked", self.blocked_page, before="Settings")
+        self.site_attempts.helper_connected.connect(self.blocked_page.set_helper_running)
+        self.blocked_page.set_helper_running(False)
+
+    def _setup_app_gate(self) -> None:
+        # Gated apps freeze at launch and wait for the dialog; the Apps page edits the list.
+        self.app_gate = AppGateController(self.store, self.clock, parent=self)
+        self.apps_page = AppsPage(self.app_gate.gate_list, self.app_gate.presets, self.clock.now)
+        self.apps_page.changed.connect(self.app_gate.reload)
+        self.window.add_page("Apps", self.apps_page, before="Settings")
+        pause_menu = QtWidgets.QMenu("Pause the app gate", self.menu)
+        for label, minutes in (("For 15 minutes", 15), ("For 1 hour", 60), ("For 4 hours", 240)):
+            action = pause_menu.addAction(label)
+            action.triggered.connect(lambda _c=False, m=minutes: self.pause_gate(m))
+        pause_menu.addSeparator()
+        resume = pause_menu.addAction("Resume now")
+        resume.triggered.connect(lambda: self.pause_gate(0))
+        self.menu.insertMenu(self.open_action, pause_menu)
+        self.pause_menu = pause_menu
+
+    def pause_gate(self, minutes: int) -> None:
+        """Pause the app gate for ``minutes`` (0 resumes it)."""
+        from datetime import timedelta  # noqa: PLC0415
+
+        until = self.clock.now() + timedelta(minutes=minutes) if minutes > 0 else None
+        self.app_gate.pause_until(until)
+        self.apps_page.show_pause(until)
 
     def start(self) -> None:
         """Onboard if needed, show the icon (waiting for a tray host), start the scheduler."""
@@ -118,6 +188,8 @@ class TrayApp(QtCore.QObject):
             self.run_onboarding()
         self.refresh()
         self.scheduler.start()
+        self.site_attempts.connect_helper()
+        self.app_gate.start()
         self._show_tray_when_possible()
         self.check_milestone()
 
@@ -164,6 +236,8 @@ class TrayApp(QtCore.QObject):
     def quit(self) -> None:
         """Leave the app."""
         self.scheduler.shutdown()
+        self.site_attempts.stop()
+        self.app_gate.close()
         self.tray.hide()
         QtWidgets.QApplication.quit()
 
@@ -182,10 +256,16 @@ class TrayApp(QtCore.QObject):
             self.tray.setToolTip("No Contact — not started yet")
             self.title_action.setText("No Contact — not started")
         self.window.today.show_summary(summary)
+        self.window.today.show_turned_away(self.site_attempts.turned_away_this_week())
+        # The lists may have been changed from the command line while we run.
+        self.blocked_page.reload()
+        self.apps_page.reload()
+        self.app_gate.reload()
         try:
             self.window.today.show_reasons(self.store.list_items("reasons"))
         except KeyUnavailable as err:
             self.window.today.reasons_label.setText(str(err))
+        self.support.refresh()
 
     def on_new_day(self) -> None:
         """Midnight: the number rolls over; a milestone may be reached."""
@@ -217,27 +297,8 @@ class TrayApp(QtCore.QObject):
         self.window.bring_to_front()
 
     def open_emergency(self) -> None:
-        """'I want to text them' (the full flow is its own feature; say so honestly)."""
-        reasons = self.store.list_items("reasons")
-        people = self.store.support_people()
-        lines = ["Breathe in slowly for four counts, hold for four, out for four.", ""]
-        if reasons:
-            lines.append("Your reasons:")
-            lines.extend(f"• {r}" for r in reasons)
-            lines.append("")
-        if people:
-            lines.append("Call one of them instead:")
-            lines.extend(f"• {p.name} — {p.reach}" for p in people)
-            lines.append("")
-        lines.append(
-            "(The full guided flow — urge timer, breathing pacer, a place to write it out — "
-            "is not built yet in this version.)"
-        )
-        box = QtWidgets.QMessageBox(self.window)
-        box.setWindowTitle("I want to text them")
-        box.setText("This urge will pass. You don't have to act on it.")
-        box.setInformativeText("\n".join(lines))
-        box.exec()
+        """'I want to text them': the calm full flow (ui/emergency_window.py)."""
+        self.support.open_emergency()
 
     def log_hoover(self) -> None:
         """'They contacted me': log a hoover with an optional note."""
@@ -305,7 +366,12 @@ def _ask_passphrase() -> str | None:
     return text if ok and text else None
 
 
-def run_tray(data_dir: Path, clock: Clock, explicit_data_dir: bool = False) -> int:
+def run_tray(
+    data_dir: Path,
+    clock: Clock,
+    explicit_data_dir: bool = False,
+    socket_path: Path | None = None,
+) -> int:
     """Start the tray app (single instance per user and data folder); returns the exit code."""
     logging.basicConfig(level=logging.INFO, format="nocontact: %(message)s", stream=sys.stderr)
     ensure_private_dir(data_dir)
@@ -320,7 +386,12 @@ def run_tray(data_dir: Path, clock: Clock, explicit_data_dir: bool = False) -> i
         log.info("No Contact is already running; asked it to show its window")
         return 0
     store = open_data(data_dir, passphrase=_ask_passphrase)
-    tray_app = TrayApp(store, clock, explicit_data_dir=data_dir if explicit_data_dir else None)
+    tray_app = TrayApp(
+        store,
+        clock,
+        explicit_data_dir=data_dir if explicit_data_dir else None,
+        socket_path=socket_path,
+    )
     instance.activated.connect(tray_app.open_main_window)
     tray_app.start()
     code = app.exec()

@@ -16,6 +16,7 @@ class TodayPage(QtWidgets.QWidget):
     hoover_requested = Signal()
     slip_requested = Signal()
     edit_reasons_requested = Signal()
+    history_requested = Signal()
 
     def __init__(self, parent: QtWidgets.QWidget | None = None) -> None:
         super().__init__(parent)
@@ -37,6 +38,9 @@ class TodayPage(QtWidgets.QWidget):
         self.milestone_label.setAlignment(Qt.AlignmentFlag.AlignCenter)
         self.milestone_label.setWordWrap(True)
         layout.addWidget(self.milestone_label)
+        self.turned_away_label = QtWidgets.QLabel()
+        self.turned_away_label.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        layout.addWidget(self.turned_away_label)
 
         self.emergency_button = QtWidgets.QPushButton("I want to text them")
         self.emergency_button.setMinimumHeight(44)
@@ -50,6 +54,9 @@ class TodayPage(QtWidgets.QWidget):
         row.addWidget(self.hoover_button)
         row.addWidget(self.slip_button)
         layout.addLayout(row)
+        self.history_button = QtWidgets.QPushButton("My history")
+        self.history_button.clicked.connect(self.history_requested)
+        layout.addWidget(self.history_button)
 
         reasons_box = QtWidgets.QGroupBox("Why I keep no contact")
         reasons_layout = QtWidgets.QVBoxLayout(reasons_box)
@@ -83,6 +90,14 @@ class TodayPage(QtWidgets.QWidget):
         if days in (1, 3, 7, 14, 21, 30, 60, 90, 180) or (days >= 365 and days % 365 == 0):
             text = milestone_text(days) + "\n" + text
         self.milestone_label.setText(text)
+
+    def show_turned_away(self, count: int) -> None:
+        """Blocked attempts turned away in the last 7 days (nothing shown for none)."""
+        if count <= 0:
+            self.turned_away_label.setText("")
+            return
+        times = "once" if count == 1 else f"{count} times"
+        self.turned_away_label.setText(f"You turned away {times} this week.")
 
     def show_reasons(self, reasons: list[str]) -> None:
         """Show the person's own reasons, as a list."""
@@ -158,6 +173,12 @@ class SettingsPage(QtWidgets.QWidget):
         self.privacy_label.setWordWrap(True)
         layout.addWidget(self.privacy_label)
         layout.addStretch(1)
+
+    def add_section(self, widget: QtWidgets.QWidget) -> None:
+        """Add a feature's settings (a widget, usually a QGroupBox) above the free space."""
+        layout = self.layout()
+        assert isinstance(layout, QtWidgets.QVBoxLayout)
+        layout.insertWidget(layout.count() - 1, widget)
 
 
 class MainWindow(QtWidgets.QMainWindow):

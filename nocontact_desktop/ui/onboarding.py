@@ -42,7 +42,10 @@ class OnboardingDialog(QtWidgets.QDialog):
         now_local = clock.now().astimezone(clock.zone())
         # Qt shows wall-clock time; hand it the naive local time of the user's zone.
         self.start_edit = QtWidgets.QDateTimeEdit(
-            QtCore.QDateTime(now_local.replace(tzinfo=None, second=0, microsecond=0))
+            QtCore.QDateTime(
+                QtCore.QDate(now_local.year, now_local.month, now_local.day),
+                QtCore.QTime(now_local.hour, now_local.minute),
+            )
         )
         self.start_edit.setCalendarPopup(True)
         self.start_edit.setMaximumDateTime(self.start_edit.dateTime())

@@ -37,7 +37,7 @@ REPO_ROOT = Path(__file__).resolve().parents[2]
 SECRETS_BUS_NAME = "org.freedesktop.secrets"
 SECRETS_PATH = "/org/freedesktop/secrets"
 LOGIN_COLLECTION_PATH = "/org/freedesktop/secrets/collection/login"
-DEFAULT_KEYRING_PASSWORD = "nocontact-e2e-keyring-password"  # noqa: S105 - throwaway test keyring
+DEFAULT_KEYRING_PASSWORD = "nocontact-e2e-keyring-password"
 MARKER_VAR = "NOCONTACT_TEST_KEYRING_SESSION"
 START_TIMEOUT_S = 20.0
 

@@ -45,7 +45,7 @@ else:  # pytest rootdir-relative import, or run as the child script
 pytestmark = pytest.mark.e2e
 
 SERVICE = "nocontact-desktop"
-SECRET_SERVICE_BACKEND = "keyring.backends.SecretService.Keyring"  # noqa: S105 - a class name
+SECRET_SERVICE_BACKEND = "keyring.backends.SecretService.Keyring"
 SENTENCE = "I am allowed to close this door for good, Sandra — Zärtlichkeit ohne Angst"
 PURPOSE = "event.note"
 

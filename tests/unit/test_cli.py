@@ -159,6 +159,10 @@ def test_export_import_round_trip(
     run(["start", "--at", "2026-02-01T08:00+01:00", *d], clock, capsys)
     run(["log", "hoover", "--note", "sent a long message at 2am — ignored it ✓", *d], clock, capsys)
     run(["log", "contact", "--at", "2026-03-01T08:00+01:00", *d], clock, capsys)
+    assert (
+        run(["block", "add", "https://x.com/someone", "their-blog.com", *d], clock, capsys)[0] == 0
+    )
+    assert run(["gate", "add", "signal", "/bin/sh", *d], clock, capsys)[0] == 0
     first = tmp_path / "one.json"
     assert run(["export", str(first), *d], clock, capsys)[0] == 0
     assert (first.stat().st_mode & 0o077) == 0
@@ -175,6 +179,8 @@ def test_export_import_round_trip(
     assert a == b
     assert status(data_dir, clock, capsys) == status(other, clock, capsys)
     assert any(e["note"] and "2am" in e["note"] for e in a["events"])
+    assert a["block_targets"] == ["x.com/someone", "their-blog.com"]
+    assert a["gate_apps"] == ["signal", "path:/bin/sh"]
     del make_store
 
 

@@ -39,6 +39,7 @@ def tray(qtbot: QtBot, store: Store, clock: ManualClock) -> TrayApp:
     qtbot.addWidget(app.window)
     yield app  # type: ignore[misc]
     app.scheduler.shutdown()
+    app.stop_using_store()  # else the file watcher refreshes from a closed store in a later test
 
 
 def accept_next_dialog(monkeypatch: pytest.MonkeyPatch, cls: type, setup=None) -> None:  # type: ignore[no-untyped-def]

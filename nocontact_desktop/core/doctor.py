@@ -1,0 +1,230 @@
+"""`nocontact doctor`: what works, what does not, and how to fix it.
+
+Each check is a small function over injected facts (paths, a helper client, the platform), so
+tests can hand in their own. Nothing here changes anything.
+"""
+
+from __future__ import annotations
+
+import configparser
+import json
+import re
+import stat
+from collections.abc import Callable, Iterable
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any
+
+from nocontact_desktop.core.helper_client import HelperClient, HelperError, HelperUnavailable
+from nocontact_desktop.core.hosts_section import read_section_names, section_state
+from nocontact_desktop.core.paths import DB_FILE_NAME
+
+
+@dataclass(frozen=True)
+class Check:
+    """One line of the report. ``status`` is ``ok``, ``warning`` or ``problem``."""
+
+    name: str
+    status: str
+    detail: str
+    fix: str | None = None
+
+
+def check_data(data_dir: Path) -> Check:
+    """The database exists and only its owner can read it."""
+    db = data_dir / DB_FILE_NAME
+    if not db.exists():
+        return Check(
+            "data", "warning", f"no data yet in {data_dir}", "start the count: nocontact start"
+        )
+    mode = stat.S_IMODE(db.stat().st_mode)
+    if mode & 0o077:
+        return Check(
+            "data", "problem", f"{db} can be read by others (mode {mode:o})", f"chmod 600 {db}"
+        )
+    return Check("data", "ok", f"{db} (mode 600)")
+
+
+def check_encryption(key_source: str | None, data_dir: Path) -> Check:
+    """Where the key that seals free text comes from."""
+    if key_source == "keyring":
+        return Check("encryption", "ok", "notes are encrypted; the key is in the system keyring")
+    if key_source == "passphrase":
+        return Check("encryption", "ok", "notes are encrypted with a key from your passphrase")
+    if key_source == "keyfile":
+        return Check(
+            "encryption",
+            "warning",
+            f"notes are encrypted, but the key is a file next to the data ({data_dir})",
+            "use a desktop session with a keyring (GNOME Keyring, KWallet) or a passphrase "
+            "(NOCONTACT_PASSPHRASE) for new data",
+        )
+    return Check("encryption", "ok", "nothing written yet; the key is set up on first use")
+
+
+def check_helper(
+    client: HelperClient, service_status: Callable[[], str]
+) -> tuple[Check, dict[str, Any] | None]:
+    """Is the helper running and answering? Returns its state when it is."""
+    try:
+        state = client.get_state()
+    except HelperUnavailable as err:
+        status = service_status()
+        return (
+            Check(
+                "helper",
+                "problem",
+                f"the blocking helper is not reachable ({err}); service: {status}",
+                "turn blocking on: nocontact helper install (asks for administrator rights)",
+            ),
+            None,
+        )
+    except HelperError as err:
+        return (Check("helper", "problem", f"the helper answered with an error: {err}", None), None)
+    return Check("helper", "ok", "the blocking helper is running"), state
+
+
+def check_section(hosts_file: Path, blocked: Iterable[str], passes: Iterable[str]) -> Check:
+    """The managed section on disk equals the block list minus active passes."""
+    wanted = set(blocked) - set(passes)
+    try:
+        data = hosts_file.read_bytes()
+    except OSError as err:
+        return Check("hosts", "problem", f"cannot read {hosts_file}: {err.strerror}", None)
+    state = section_state(data)
+    on_disk = read_section_names(data) or frozenset()
+    if state == "damaged":
+        return Check(
+            "hosts",
+            "problem",
+            f"the No Contact section in {hosts_file} is damaged",
+            "the helper repairs it within seconds; if it does not run: nocontact helper install",
+        )
+    if set(on_disk) == wanted:
+        detail = f"{len(wanted)} names blocked in {hosts_file}" if wanted else "nothing to block"
+        return Check("hosts", "ok", detail)
+    missing, extra = sorted(wanted - on_disk), sorted(on_disk - wanted)
+    parts = []
+    if missing:
+        parts.append(f"{len(missing)} listed names are not blocked (e.g. {missing[0]})")
+    if extra:
+        parts.append(f"{len(extra)} names are blocked that are no longer listed")
+    return Check(
+        "hosts",
+        "problem",
+        f"{hosts_file}: " + "; ".join(parts),
+        "start the helper (nocontact helper install), or apply directly as root: "
+        f"nocontact hosts apply --hosts-file {hosts_file}",
+    )
+
+
+def check_nsswitch(path: Path = Path("/etc/nsswitch.conf")) -> Check | None:
+    """On Linux the hosts file only counts if NSS consults ``files`` for host names."""
+    try:
+        text = path.read_text(errors="replace")
+    except OSError:
+        return None
+    for line in text.splitlines():
+        if re.match(r"\s*hosts\s*:", line):
+            sources = line.split(":", 1)[1].split("#", 1)[0].split()
+            if "files" not in sources:
+                return Check(
+                    "resolver",
+                    "problem",
+                    f"{path} does not list 'files' for hosts, so the hosts file is ignored",
+                    f"add 'files' first on the hosts: line of {path}",
+                )
+            return Check("resolver", "ok", "the system resolver reads the hosts file")
+    return None
+
+
+def _firefox_prefs(home: Path) -> Iterable[Path]:
+    for root in (
+        home / ".mozilla" / "firefox",
+        home / "snap" / "firefox" / "common" / ".mozilla" / "firefox",
+    ):
+        ini = root / "profiles.ini"
+        if not ini.exists():
+            continue
+        parser = configparser.ConfigParser()
+        try:
+            parser.read(ini, encoding="utf-8")
+        except configparser.Error:
+            continue
+        for section in parser.sections():
+            rel = parser.get(section, "Path", fallback=None)
+            if rel:
+                relative = parser.get(section, "IsRelative", fallback="1") == "1"
+                yield (root / rel if relative else Path(rel)) / "prefs.js"
+
+
+def _pref(text: str, name: str) -> str | None:
+    match = re.search(r'user_pref\("' + re.escape(name) + r'",\s*([^)]*)\);', text)
+    return match.group(1).strip().strip('"') if match else None
+
+
+def check_browsers(home: Path) -> list[Check]:
+    """Browser settings known to skip the hosts file (DNS over HTTPS without hosts lookup)."""
+    found: list[Check] = []
+    for prefs in _firefox_prefs(home):
+        try:
+            text = prefs.read_text(errors="replace")
+        except OSError:
+            continue
+        mode = _pref(text, "network.trr.mode")
+        skips_hosts = _pref(text, "network.trr.exclude-etc-hosts") == "false"
+        if mode == "3" and skips_hosts:
+            found.append(
+                Check(
+                    "browser",
+                    "problem",
+                    f"Firefox profile {prefs.parent.name} uses DNS over HTTPS only and skips "
+                    "the hosts file, so blocked sites still open there",
+                    "in Firefox: about:config → network.trr.exclude-etc-hosts = true "
+                    "(or Settings → Privacy → DNS over HTTPS → Off)",
+                )
+            )
+    for local_state in (
+        home / ".config" / "chromium" / "Local State",
+        home / ".config" / "google-chrome" / "Local State",
+        home / ".config" / "BraveSoftware" / "Brave-Browser" / "Local State",
+    ):
+        try:
+            data = json.loads(local_state.read_text(errors="replace"))
+        except (OSError, ValueError):
+            continue
+        doh = data.get("dns_over_https", {}) if isinstance(data, dict) else {}
+        if isinstance(doh, dict) and doh.get("mode") == "secure":
+            browser = local_state.parent.name
+            found.append(
+                Check(
+                    "browser",
+                    "warning",
+                    f"{browser} uses secure DNS (DNS over HTTPS) in strict mode; it still "
+                    "reads the hosts file on Linux, but a custom provider or a proxy can get "
+                    "around blocking",
+                    f"in {browser}: Settings → Privacy and security → Use secure DNS → "
+                    "With your current service provider",
+                )
+            )
+    return found
+
+
+def report(checks: Iterable[Check | None]) -> dict[str, Any]:
+    """JSON-ready report: every check and whether all are fine."""
+    kept = [c for c in checks if c is not None]
+    return {
+        "ok": all(c.status != "problem" for c in kept),
+        "checks": [asdict(c) for c in kept],
+    }
+
+
+def format_report(data: dict[str, Any]) -> str:
+    """The report as text for a terminal."""
+    marks = {"ok": "✓", "warning": "!", "problem": "✗"}
+    lines = []
+    for check in data["checks"]:
+        lines.append(f"{marks.get(check['status'], '?')} {check['name']}: {check['detail']}")
+        if check["fix"]:
+            lines.append(f"    fix: {check['fix']}")
+    return "\n".join(lines)

@@ -1,0 +1,809 @@
+"""The privileged helper: one asyncio loop that keeps the hosts-file section honest.
+
+It does exactly what DESIGN §2 allows:
+
+- keeps the managed section of the hosts file equal to *blocklist minus active passes*
+  (written atomically by :mod:`nocontact_desktop.core.hosts_section` /
+  :mod:`nocontact_desktop.core.atomic_file`, then the OS DNS cache is flushed);
+- notices when the file is changed behind its back (a cheap ``stat`` every
+  ``tamper_check_interval`` seconds, the content only when the stat changed) and puts the
+  section back, announcing ``tamper_restored``;
+- runs the loopback :class:`~nocontact_desktop.helper.listener.Listener` and turns each hit
+  on a name in the section into a ``blocked_hit`` event;
+- expires passes on time: a ``loop.call_at`` timer on the monotonic clock, plus a wall-clock
+  check on every tick, because the monotonic clock stops while the machine sleeps.
+
+State (blocklist, passes with absolute UTC expiry) lives in ``state_dir/state.json``
+(0600, written atomically), so blocks survive a restart and a pass that ran out while the
+helper was down is blocked again at once. If the state file is missing or unreadable the
+names already in the hosts-file section are kept (fail closed).
+
+On a clean stop (SIGTERM/SIGINT) the section is left in place and names on a pass are put
+back: nothing can expire a pass while the helper is not running, so it must not leave a
+hole. Unexpired passes are remembered and resume if the helper starts again before they end.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import concurrent.futures
+import contextlib
+import ipaddress
+import json
+import logging
+import os
+import re
+import signal
+import stat
+import tempfile
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any, Final, Protocol
+
+from nocontact_desktop.core import hosts_section
+from nocontact_desktop.core.clock import Clock
+from nocontact_desktop.core.domains import normalize_domain
+from nocontact_desktop.core.errors import BadInput
+from nocontact_desktop.helper.ipc_server import EventHub, IpcServer, PeerSocket
+from nocontact_desktop.helper.listener import BlockedHit, Listener
+from nocontact_desktop.helper.protocol import (
+    MAX_DOMAINS,
+    MAX_PASS_MINUTES,
+    PROTOCOL_VERSION,
+    ErrorCode,
+    GetState,
+    GrantPass,
+    Hello,
+    Ping,
+    ProtocolError,
+    Request,
+    RevokePass,
+    SetBlocklist,
+    Subscribe,
+)
+
+log = logging.getLogger(__name__)
+
+STATE_FILE_NAME: Final = "state.json"
+STATE_VERSION: Final = 1
+STATE_DIR_MODE: Final = 0o700
+STATE_FILE_MODE: Final = 0o600
+FULL_CHECK_EVERY_TICKS: Final = 30
+
+
+class HelperStartError(RuntimeError):
+    """The helper cannot start (state dir unsafe, hosts file unwritable, socket busy)."""
+
+
+@dataclass(frozen=True)
+class HelperConfig:
+    """Everything the helper is told at start; never changed by a client.
+
+    ``listen_addresses`` are both where the listener binds and what every blocked name maps
+    to in the hosts file, so they must be loopback addresses. ``pass_minute_seconds`` is a
+    test knob (see ``--pass-minute-seconds`` in :mod:`nocontact_desktop.helper.main`): how
+    many seconds one pass "minute" lasts. It may only shorten passes (0 < value <= 60).
+    """
+
+    hosts_file: Path
+    socket_path: Path
+    state_dir: Path
+    listen_addresses: tuple[str, ...] = ("127.0.0.1", "::1")
+    http_port: int = 80
+    https_port: int = 443
+    allowed_uids: frozenset[int] = frozenset()
+    tamper_check_interval: float = 1.0
+    listener_enabled: bool = True
+    ipc_read_timeout: float = 10.0
+    pass_minute_seconds: float = 60.0
+
+    @classmethod
+    def platform_defaults(cls, **overrides: Any) -> HelperConfig:
+        """This OS's hosts file, socket and state folder, with ``overrides`` applied."""
+        from nocontact_desktop import platform  # noqa: PLC0415 - OS code only when asked
+
+        here = platform.current()
+        values: dict[str, Any] = {
+            "hosts_file": here.helper_hosts_path(),
+            "socket_path": here.helper_socket_path(),
+            "state_dir": here.helper_state_dir(),
+        }
+        values.update({key: value for key, value in overrides.items() if value is not None})
+        return cls(**values)
+
+    def __post_init__(self) -> None:
+        if not self.listen_addresses:
+            raise BadInput("[] is not a valid listen address list: empty")
+        for address in self.listen_addresses:
+            try:
+                parsed = ipaddress.ip_address(address)
+            except ValueError:
+                raise BadInput(f"{address!r} is not a valid listen address: not an IP") from None
+            if not parsed.is_loopback:
+                raise BadInput(f"{address!r} is not a valid listen address: not loopback")
+        for port, what in ((self.http_port, "HTTP port"), (self.https_port, "HTTPS port")):
+            if not 0 <= port <= 65535:
+                raise BadInput(f"{port!r} is not a valid {what}: outside 0-65535")
+        for uid in self.allowed_uids:
+            if not 0 <= uid < 2**32 - 1:
+                raise BadInput(f"{uid!r} is not a valid uid: outside 0-4294967294")
+        if not 0.05 <= self.tamper_check_interval <= 60:
+            raise BadInput(
+                f"{self.tamper_check_interval!r} is not a valid tamper check interval: "
+                "outside 0.05-60 seconds"
+            )
+        if not 0 < self.pass_minute_seconds <= 60:
+            raise BadInput(
+                f"{self.pass_minute_seconds!r} is not a valid pass minute: outside (0, 60] "
+                "seconds (the knob may only shorten passes)"
+            )
+        if not 0 < self.ipc_read_timeout <= 300:
+            raise BadInput(f"{self.ipc_read_timeout!r} is not a valid read timeout")
+
+
+class ListenerLike(Protocol):
+    """What the daemon needs from a listener (the real one or a test double)."""
+
+    async def start(self) -> None:
+        """Bind and accept."""
+        ...
+
+    async def stop(self) -> None:
+        """Stop accepting."""
+        ...
+
+    @property
+    def bound(self) -> list[tuple[str, int]]:
+        """Bound (address, port) pairs."""
+        ...
+
+
+ListenerFactory = Callable[
+    [HelperConfig, Callable[[str], str | None], Callable[[BlockedHit], None], Callable[[], float]],
+    ListenerLike,
+]
+
+
+def default_listener_factory(
+    config: HelperConfig,
+    lookup: Callable[[str], str | None],
+    on_hit: Callable[[BlockedHit], None],
+    monotonic: Callable[[], float],
+) -> ListenerLike:
+    """The real loopback listener on the configured addresses and ports."""
+    return Listener(
+        addresses=config.listen_addresses,
+        http_port=config.http_port,
+        https_port=config.https_port,
+        lookup=lookup,
+        on_hit=on_hit,
+        clock=monotonic,
+    )
+
+
+def iso_utc(moment: datetime) -> str:
+    """ISO 8601 in UTC with milliseconds, e.g. ``2026-03-07T09:00:00.000+00:00``."""
+    return moment.astimezone(UTC).isoformat(timespec="milliseconds")
+
+
+@dataclass
+class _Pass:
+    expires_at: datetime  # wall clock, UTC, persisted
+    deadline: float  # loop.time() at which it ends (monotonic)
+
+
+@dataclass
+class _Stat:
+    signature: tuple[int, int, int, int, int] | None = None
+
+
+@dataclass(frozen=True)
+class SyncResult:
+    """What a hosts-file sync found and did."""
+
+    changed: bool
+    found_state: str
+    signature: tuple[int, int, int, int, int] | None = None
+
+
+@dataclass
+class _LoadedState:
+    blocklist: frozenset[str] = frozenset()
+    passes: dict[str, datetime] = field(default_factory=dict)
+    source: str = "empty"
+
+
+def _file_signature(path: Path) -> tuple[int, int, int, int, int] | None:
+    try:
+        info = os.stat(path)
+    except FileNotFoundError:
+        return None
+    return (info.st_dev, info.st_ino, info.st_size, info.st_mtime_ns, info.st_ctime_ns)
+
+
+def _state_name(value: object) -> str:
+    """A section state from hosts_section as a plain string (enum value or str)."""
+    inner = getattr(value, "value", value)
+    return str(inner)
+
+
+class HelperDaemon:
+    """The helper's state and behaviour; :meth:`run` serves until SIGTERM/SIGINT."""
+
+    def __init__(
+        self,
+        config: HelperConfig,
+        clock: Clock,
+        *,
+        peer_uid: Callable[[PeerSocket], int] | None = None,
+        flush_dns: Callable[[], object] | None = None,
+        listener_factory: ListenerFactory | None = default_listener_factory,
+    ) -> None:
+        self.config = config
+        self._clock = clock
+        if peer_uid is None or flush_dns is None:
+            from nocontact_desktop import platform  # noqa: PLC0415 - only when not injected
+
+            here = platform.current()
+            peer_uid = peer_uid or here.peer_uid
+            flush_dns = flush_dns or here.flush_dns_cache
+        self._flush_dns = flush_dns
+        self._listener_factory = listener_factory if config.listener_enabled else None
+        self.hub = EventHub()
+        self._ipc = IpcServer(
+            config.socket_path,
+            dispatcher=self.execute,
+            hub=self.hub,
+            allowed_uids=config.allowed_uids,
+            peer_uid=peer_uid,
+            read_timeout=config.ipc_read_timeout,
+        )
+        self._blocklist: frozenset[str] = frozenset()
+        self._passes: dict[str, _Pass] = {}
+        self._active: frozenset[str] = frozenset()
+        self._lock = asyncio.Lock()
+        # One worker thread: file writes are serialised and never block the loop.
+        self._io = concurrent.futures.ThreadPoolExecutor(1, thread_name_prefix="helper-io")
+        self._last_stat = _Stat()
+        self._ticks_since_full_check = 0
+        self._expiry_timer: asyncio.TimerHandle | None = None
+        self._tick_task: asyncio.Task[None] | None = None
+        self._background: set[asyncio.Task[Any]] = set()
+        self._listener: ListenerLike | None = None
+        self._listener_error: str | None = None
+        self._last_error: str | None = None
+        self._stopped = asyncio.Event()
+        self._started = False
+
+    # ------------------------------------------------------------------ life cycle
+
+    async def run(self, stop: asyncio.Event | None = None) -> None:
+        """Start, serve until ``stop`` is set (or SIGTERM/SIGINT when ``stop`` is None), stop."""
+        stop_event = stop if stop is not None else asyncio.Event()
+        loop = asyncio.get_running_loop()
+        installed: list[signal.Signals] = []
+        if stop is None:
+            for signum in (signal.SIGTERM, signal.SIGINT):
+                loop.add_signal_handler(signum, stop_event.set)
+                installed.append(signum)
+        try:
+            await self.start()
+            await stop_event.wait()
+            log.info("helper: stopping")
+        finally:
+            for signum in installed:
+                loop.remove_signal_handler(signum)
+            await self.stop()
+
+    async def start(self) -> None:
+        """Load state, bind the socket, write the section, then serve and listen."""
+        loop = asyncio.get_running_loop()
+        self._prepare_state_dir()
+        removed = await loop.run_in_executor(
+            self._io, _remove_stale_temp_files, self.config.hosts_file
+        )
+        if removed:
+            log.info("helper: removed %d temporary files left by an interrupted write", removed)
+        loaded = await loop.run_in_executor(self._io, self._load_state)
+        self._blocklist = loaded.blocklist
+        now = self._clock.now()
+        cap = timedelta(seconds=MAX_PASS_MINUTES * self.config.pass_minute_seconds)
+        for name, expires_at in loaded.passes.items():
+            if name not in self._blocklist or expires_at <= now:
+                continue  # ran out while the helper was down: blocked again now
+            # A wall clock set back while we were down must not stretch a pass.
+            remaining = min(expires_at - now, cap)
+            self._passes[name] = _Pass(now + remaining, loop.time() + remaining.total_seconds())
+        self._recompute_active()
+        log.info(
+            "helper: state loaded from %s: %d names, %d on a pass",
+            loaded.source,
+            len(self._blocklist),
+            len(self._passes),
+        )
+        self._ipc.bind()  # first: it also proves no other helper is running
+        try:
+            async with self._lock:
+                await self._save_state()
+                result = await self._sync()
+        except Exception as error:
+            await self._ipc.close()
+            raise HelperStartError(f"cannot write {self.config.hosts_file}: {error}") from error
+        log.info(
+            "helper: hosts file %s (%s)",
+            "updated" if result.changed else "already up to date",
+            result.found_state,
+        )
+        self._schedule_expiry()
+        await self._start_listener()
+        await self._ipc.start_serving()
+        self._tick_task = asyncio.create_task(self._tick_forever(), name="helper-tick")
+        self._started = True
+
+    async def stop(self) -> None:
+        """Stop serving; leave the section in place with every listed name blocked."""
+        if self._tick_task is not None:
+            self._tick_task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._tick_task
+            self._tick_task = None
+        if self._expiry_timer is not None:
+            self._expiry_timer.cancel()
+            self._expiry_timer = None
+        await self._ipc.close()
+        if self._listener is not None:
+            with contextlib.suppress(Exception):
+                await self._listener.stop()
+            self._listener = None
+        for task in list(self._background):
+            task.cancel()
+        if self._background:
+            await asyncio.gather(*self._background, return_exceptions=True)
+        if self._started:
+            async with self._lock:
+                self._active = self._blocklist  # no pass may outlive the helper
+                try:
+                    await self._sync()
+                except Exception as error:  # keep stopping; the error is what matters
+                    log.error("helper: could not restore blocks on stop: %s", error)
+            self._started = False
+        self._io.shutdown(wait=True)
+        self._stopped.set()
+
+    async def _start_listener(self) -> None:
+        if self._listener_factory is None:
+            return
+        listener = self._listener_factory(
+            self.config, self.lookup, self._on_hit, self._clock.monotonic
+        )
+        try:
+            await listener.start()
+        except OSError as error:
+            # Blocking through the hosts file still works; only the dialog will not appear.
+            self._listener_error = str(error)
+            log.error("helper: listener not running: %s", error)
+            return
+        self._listener = listener
+
+    # ------------------------------------------------------------------ commands
+
+    async def execute(self, request: Request) -> Mapping[str, Any]:
+        """Run one validated command (the IPC dispatcher); :class:`ProtocolError` refuses it."""
+        match request:
+            case Ping():
+                return {"pong": True}
+            case Hello():
+                return {"version": PROTOCOL_VERSION, "pid": os.getpid(), "state": self._summary()}
+            case GetState():
+                return await self._full_state()
+            case SetBlocklist(domains):
+                return await self._set_blocklist(frozenset(domains))
+            case GrantPass(domains, minutes):
+                return await self._grant_pass(domains, minutes)
+            case RevokePass(domains):
+                return await self._revoke_pass(domains)
+            case Subscribe():  # handled by the IPC server itself
+                raise ProtocolError(ErrorCode.BAD_REQUEST, "subscribe is handled by the server")
+        raise ProtocolError(ErrorCode.UNKNOWN_COMMAND, "unknown command")
+
+    async def _set_blocklist(self, names: frozenset[str]) -> Mapping[str, Any]:
+        async with self._lock:
+            self._blocklist = names
+            for name in [n for n in self._passes if n not in names]:
+                del self._passes[name]  # no longer listed: nothing left to pass
+            self._recompute_active()
+            await self._save_state()
+            result = await self._sync_or_fail()
+            self._schedule_expiry()
+        log.info("helper: blocklist set: %d names (%d blocked now)", len(names), len(self._active))
+        self._publish(
+            {"event": "blocklist_applied", "count": len(names), "active": len(self._active)}
+        )
+        return {"count": len(names), "active": len(self._active), "changed": result.changed}
+
+    async def _grant_pass(self, domains: tuple[str, ...], minutes: int) -> Mapping[str, Any]:
+        seconds = minutes * self.config.pass_minute_seconds
+        loop = asyncio.get_running_loop()
+        async with self._lock:
+            missing = [name for name in domains if name not in self._blocklist]
+            if missing:
+                shown = ", ".join(missing[:5]) + (" ..." if len(missing) > 5 else "")
+                raise ProtocolError(
+                    ErrorCode.NOT_ON_BLOCKLIST,
+                    f"not on the blocklist, so no pass is needed: {shown}",
+                )
+            expires_at = self._clock.now() + timedelta(seconds=seconds)
+            deadline = loop.time() + seconds
+            for name in domains:
+                self._passes[name] = _Pass(expires_at, deadline)
+            self._recompute_active()
+            await self._save_state()
+            await self._sync_or_fail()
+            self._schedule_expiry()
+        log.info("helper: pass granted for %d names, %d minutes", len(domains), minutes)
+        log.debug("helper: pass for %s", ", ".join(domains))
+        self._publish(
+            {
+                "event": "pass_started",
+                "domains": list(domains),
+                "minutes": minutes,
+                "expires_at": iso_utc(expires_at),
+            }
+        )
+        return {"domains": list(domains), "minutes": minutes, "expires_at": iso_utc(expires_at)}
+
+    async def _revoke_pass(self, domains: tuple[str, ...]) -> Mapping[str, Any]:
+        async with self._lock:
+            ended = [name for name in domains if name in self._passes]
+            for name in ended:
+                del self._passes[name]
+            if ended:
+                self._recompute_active()
+                await self._save_state()
+                await self._sync_or_fail()
+                self._schedule_expiry()
+        if ended:
+            log.info("helper: %d passes revoked", len(ended))
+            self._publish({"event": "pass_expired", "domains": ended, "reason": "revoked"})
+        return {"revoked": ended}
+
+    def _summary(self) -> dict[str, Any]:
+        return {
+            "blocked": len(self._blocklist),
+            "active": len(self._active),
+            "passes": len(self._passes),
+            "listener_running": self._listener is not None,
+        }
+
+    async def _full_state(self) -> dict[str, Any]:
+        loop = asyncio.get_running_loop()
+        data = await loop.run_in_executor(self._io, self._read_hosts)
+        on_disk = hosts_section.read_section_names(data)
+        now = self._clock.now()
+        listener: dict[str, Any] = {
+            "enabled": self.config.listener_enabled,
+            "running": self._listener is not None,
+            "bound": _label_bound(self._listener.bound) if self._listener else [],
+            "error": self._listener_error,
+        }
+        stats = getattr(self._listener, "stats", None)
+        if stats is not None and hasattr(stats, "as_dict"):
+            listener["stats"] = stats.as_dict()
+        return {
+            "version": PROTOCOL_VERSION,
+            "pid": os.getpid(),
+            "hosts_file": str(self.config.hosts_file),
+            "blocklist": sorted(self._blocklist),
+            "passes": [
+                {
+                    "domain": name,
+                    "expires_at": iso_utc(p.expires_at),
+                    "remaining_seconds": max(0.0, round((p.expires_at - now).total_seconds(), 1)),
+                }
+                for name, p in sorted(self._passes.items())
+            ],
+            "section": {
+                "state": _state_name(hosts_section.section_state(data)),
+                "names": len(on_disk) if on_disk is not None else None,
+                "matches": (on_disk or frozenset()) == self._active,
+            },
+            "listener": listener,
+            "subscribers": self.hub.subscriber_count,
+            "events_dropped": self.hub.dropped_total,
+            "refused_connections": self._ipc.refused,
+            "last_error": self._last_error,
+        }
+
+    # ------------------------------------------------------------------ listener
+
+    def lookup(self, name: str) -> str | None:
+        """The section entry ``name`` is (exact name; case and a trailing dot ignored)."""
+        key = name.lower().rstrip(".")
+        return key if key in self._active else None
+
+    def _on_hit(self, hit: BlockedHit) -> None:
+        age = max(0.0, self._clock.monotonic() - hit.at_monotonic)
+        at = self._clock.now() - timedelta(seconds=age)
+        log.debug("helper: hit on %s (%s)", hit.domain, hit.protocol)
+        self._publish(
+            {
+                "event": "blocked_hit",
+                "domain": hit.domain,
+                "matched": hit.matched,
+                "port": hit.port,
+                "protocol": hit.protocol,
+                "at": iso_utc(at),
+            }
+        )
+
+    def _publish(self, event: dict[str, Any]) -> None:
+        event.setdefault("at", iso_utc(self._clock.now()))
+        self.hub.publish(event)
+
+    # ------------------------------------------------------------------ passes
+
+    def _recompute_active(self) -> None:
+        self._active = self._blocklist - self._passes.keys()
+
+    def _schedule_expiry(self) -> None:
+        if self._expiry_timer is not None:
+            self._expiry_timer.cancel()
+            self._expiry_timer = None
+        if self._passes:
+            loop = asyncio.get_running_loop()
+            deadline = min(p.deadline for p in self._passes.values())
+            self._expiry_timer = loop.call_at(deadline, self._on_expiry_timer)
+
+    def _on_expiry_timer(self) -> None:
+        self._expiry_timer = None
+        task = asyncio.ensure_future(self._expire_due_or_note())
+        self._background.add(task)
+        task.add_done_callback(self._background.discard)
+
+    async def _expire_due_or_note(self) -> None:
+        try:
+            await self._expire_due()
+        except Exception as error:  # the tick retries; never lose the error silently
+            self._note_error("pass expiry", error)
+
+    def _due_passes(self) -> list[str]:
+        now_mono = asyncio.get_running_loop().time()
+        now = self._clock.now()
+        # Whichever clock says "over" first wins: monotonic cannot be set back by a user,
+        # wall clock keeps running while the machine sleeps.
+        return sorted(
+            name
+            for name, p in self._passes.items()
+            if p.deadline <= now_mono + 0.001 or p.expires_at <= now
+        )
+
+    async def _expire_due(self) -> None:
+        async with self._lock:
+            due = self._due_passes()
+            if due:
+                for name in due:
+                    del self._passes[name]
+                self._recompute_active()
+                await self._save_state()
+                try:
+                    await self._sync()
+                except Exception as error:
+                    self._note_error("hosts file", error)  # the tick retries
+            self._schedule_expiry()
+        if due:
+            log.info("helper: %d passes expired", len(due))
+            self._publish({"event": "pass_expired", "domains": due, "reason": "expired"})
+
+    # ------------------------------------------------------------------ tamper watch
+
+    async def _tick_forever(self) -> None:
+        while True:
+            await asyncio.sleep(self.config.tamper_check_interval)
+            try:
+                await self._tick()
+            except asyncio.CancelledError:
+                raise
+            except Exception as error:  # keep watching whatever happens
+                self._note_error("tick", error)
+
+    async def _tick(self) -> None:
+        if self._due_passes():
+            await self._expire_due()
+        if self._lock.locked():
+            return  # a command is writing right now; look again next tick
+        self._ticks_since_full_check += 1
+        signature = _file_signature(self.config.hosts_file)
+        # The stat is enough almost always; a full compare now and then also catches an edit
+        # that slipped in between our own write and our stat of it.
+        full_check = self._ticks_since_full_check >= FULL_CHECK_EVERY_TICKS
+        if signature == self._last_stat.signature and self._last_error is None and not full_check:
+            return
+        self._ticks_since_full_check = 0
+        async with self._lock:
+            result = await self._sync()
+        self._last_error = None
+        if result.changed:
+            log.warning("helper: hosts file section was %s; restored", result.found_state)
+            self._publish({"event": "tamper_restored", "found": result.found_state})
+
+    def _note_error(self, what: str, error: BaseException) -> None:
+        text = f"{what}: {error}"
+        if text != self._last_error:  # log each distinct failure once, not every tick
+            log.error("helper: %s", text)
+        self._last_error = text
+
+    # ------------------------------------------------------------------ hosts file
+
+    def _read_hosts(self) -> bytes:
+        try:
+            return self.config.hosts_file.read_bytes()
+        except FileNotFoundError:
+            return b""
+
+    async def _sync(self) -> SyncResult:
+        """Make the section equal the active names (caller holds the lock)."""
+        loop = asyncio.get_running_loop()
+        result = await loop.run_in_executor(self._io, self._sync_blocking, self._active)
+        self._last_stat.signature = result.signature
+        return result
+
+    async def _sync_or_fail(self) -> SyncResult:
+        try:
+            return await self._sync()
+        except Exception as error:
+            self._note_error("hosts file", error)
+            raise ProtocolError(
+                ErrorCode.INTERNAL,
+                f"could not write {self.config.hosts_file}; the helper keeps retrying",
+            ) from error
+
+    def _sync_blocking(self, names: frozenset[str]) -> SyncResult:
+        path = self.config.hosts_file
+        found = hosts_section.section_state(self._read_hosts())
+        # apply_to_file re-reads, writes only on a difference (atomically, owner and mode
+        # kept, verified by reading back) and retries if someone edits the file meanwhile.
+        changed = hosts_section.apply_to_file(path, sorted(names), self.config.listen_addresses)
+        signature = _file_signature(path)
+        if changed:
+            try:
+                self._flush_dns()
+            except Exception as error:  # a stale cache is no reason to fail the write
+                log.warning("helper: DNS cache flush failed: %s", type(error).__name__)
+        return SyncResult(changed, found, signature)
+
+    # ------------------------------------------------------------------ state file
+
+    @property
+    def _state_file(self) -> Path:
+        return self.config.state_dir / STATE_FILE_NAME
+
+    def _prepare_state_dir(self) -> None:
+        directory = self.config.state_dir
+        try:
+            os.makedirs(directory, STATE_DIR_MODE, exist_ok=True)
+        except OSError as error:
+            raise HelperStartError(f"cannot create state directory {directory}: {error}") from None
+        info = os.lstat(directory)
+        if stat.S_ISLNK(info.st_mode) or not stat.S_ISDIR(info.st_mode):
+            raise HelperStartError(f"state directory {directory} is not a plain directory")
+        if info.st_uid != os.geteuid():
+            raise HelperStartError(f"state directory {directory} is owned by uid {info.st_uid}")
+        if info.st_mode & 0o022:
+            raise HelperStartError(f"state directory {directory} is writable by group or others")
+
+    def _load_state(self) -> _LoadedState:
+        try:
+            raw = self._state_file.read_bytes()
+        except FileNotFoundError:
+            return self._state_from_hosts("no state file")
+        try:
+            return _parse_state(raw)
+        except (ValueError, TypeError, KeyError, BadInput) as error:
+            log.error(
+                "helper: state file unreadable (%s); keeping the hosts-file section",
+                type(error).__name__,
+            )
+            return self._state_from_hosts("unreadable state file")
+
+    def _state_from_hosts(self, why: str) -> _LoadedState:
+        names = hosts_section.read_section_names(self._read_hosts()) or frozenset()
+        valid: set[str] = set()
+        for name in names:
+            with contextlib.suppress(BadInput):
+                valid.add(normalize_domain(name))
+        return _LoadedState(frozenset(valid), {}, f"hosts-file section ({why})")
+
+    async def _save_state(self) -> None:
+        loop = asyncio.get_running_loop()
+        data = _render_state(self._blocklist, {n: p.expires_at for n, p in self._passes.items()})
+        await loop.run_in_executor(self._io, _write_private_atomic, self._state_file, data)
+
+
+def _remove_stale_temp_files(hosts_file: Path) -> int:
+    """Delete temp files an interrupted write left next to the hosts file; how many.
+
+    Only files named like :func:`~nocontact_desktop.core.atomic_file.write_atomic`'s
+    ``mkstemp`` names them (``.hosts.XXXXXXXX.tmp``), regular (not symlinks) and owned by
+    us. Called at start, when no write of ours can be running (the socket is our lock).
+    """
+    target = Path(os.path.realpath(hosts_file))
+    pattern = re.compile(rf"\.{re.escape(target.name)}\.[a-z0-9_]{{8}}\.tmp\Z")
+    removed = 0
+    try:
+        entries = os.listdir(target.parent)
+    except OSError:
+        return 0
+    for entry in entries:
+        if not pattern.match(entry):
+            continue
+        path = target.parent / entry
+        with contextlib.suppress(OSError):
+            info = os.lstat(path)
+            if stat.S_ISREG(info.st_mode) and info.st_uid == os.geteuid():
+                os.unlink(path)
+                removed += 1
+    return removed
+
+
+def _label_bound(bound: list[tuple[str, int]]) -> list[dict[str, Any]]:
+    """The listener's sockets with their protocol: it binds HTTPS then HTTP per address."""
+    return [
+        {"address": address, "port": port, "protocol": "https" if index % 2 == 0 else "http"}
+        for index, (address, port) in enumerate(bound)
+    ]
+
+
+def _render_state(blocklist: Iterable[str], passes: Mapping[str, datetime]) -> bytes:
+    document = {
+        "version": STATE_VERSION,
+        "blocklist": sorted(blocklist),
+        "passes": {name: iso_utc(at) for name, at in sorted(passes.items())},
+    }
+    return (json.dumps(document, indent=1) + "\n").encode("ascii")
+
+
+def _parse_state(raw: bytes) -> _LoadedState:
+    document = json.loads(raw.decode("utf-8"))
+    if not isinstance(document, dict) or document.get("version") != STATE_VERSION:
+        raise ValueError("unknown state file version")
+    blocklist = document["blocklist"]
+    passes = document["passes"]
+    if not isinstance(blocklist, list) or not isinstance(passes, dict):
+        raise TypeError("state file has the wrong shape")
+    if len(blocklist) > MAX_DOMAINS:
+        raise ValueError("state file lists too many names")
+    names = frozenset(normalize_domain(str(item)) for item in blocklist if isinstance(item, str))
+    if len(names) != len(set(blocklist)):
+        raise ValueError("state file has names that are not normalised")
+    loaded: dict[str, datetime] = {}
+    for name, value in passes.items():
+        if not isinstance(value, str):
+            raise TypeError("pass expiry is not a string")
+        expires_at = datetime.fromisoformat(value)
+        if expires_at.tzinfo is None:
+            raise ValueError("pass expiry has no time zone")
+        loaded[normalize_domain(name)] = expires_at.astimezone(UTC)
+    return _LoadedState(names, loaded, "state file")
+
+
+def _write_private_atomic(path: Path, data: bytes) -> None:
+    """Write ``data`` to ``path`` (mode 0600) atomically: temp file, fsync, rename, fsync dir."""
+    fd, temp = tempfile.mkstemp(prefix=".state-", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(data)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.chmod(temp, STATE_FILE_MODE)
+        os.replace(temp, path)
+    except BaseException:
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(temp)
+        raise
+    directory = os.open(path.parent, os.O_RDONLY | os.O_DIRECTORY)
+    try:
+        os.fsync(directory)
+    finally:
+        os.close(directory)

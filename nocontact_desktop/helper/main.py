@@ -1,0 +1,153 @@
+"""``nocontact helper run``: start the privileged helper (also ``python -m ...helper.main``).
+
+Exit codes (DESIGN §9): 0 stopped cleanly (SIGTERM/SIGINT), 2 bad arguments (one line on
+stderr naming the input and why), 1 the helper could not start or failed.
+
+Logs go to stderr as fixed messages with counts; domain names only at ``--debug``; request
+bytes and free text never.
+
+Test knobs (hidden from ``--help``): ``--pass-minute-seconds S`` makes one pass "minute" last S
+seconds so tests can watch a pass expire; it only accepts 0 < S <= 60, so it can shorten passes
+but never lengthen them. ``--ipc-read-timeout S`` (default 10) is how long a client may take to
+send a complete request. Only whoever starts the (root) helper can set either.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from nocontact_desktop.core.clock import SystemClock
+from nocontact_desktop.core.errors import BadInput
+from nocontact_desktop.helper.daemon import HelperConfig, HelperDaemon, HelperStartError
+from nocontact_desktop.helper.ipc_server import SocketSetupError
+
+log = logging.getLogger("nocontact_desktop.helper")
+
+EXIT_OK = 0
+EXIT_FAILURE = 1
+EXIT_BAD_INPUT = 2
+
+
+class _ArgumentError(Exception):
+    """argparse refused the arguments (message already formatted)."""
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str) -> None:  # type: ignore[override]
+        raise _ArgumentError(message)
+
+
+def add_run_arguments(parser: argparse.ArgumentParser) -> None:
+    """Add the options of ``helper run`` to ``parser`` (the CLI can reuse this)."""
+    parser.add_argument("--hosts-file", type=Path, help="hosts file to manage")
+    parser.add_argument("--socket", type=Path, help="Unix socket path for clients")
+    parser.add_argument(
+        "--listen-address",
+        action="append",
+        default=None,
+        metavar="A",
+        help="loopback address for the listener and the hosts file (repeatable)",
+    )
+    parser.add_argument("--http-port", type=int, default=80, metavar="N")
+    parser.add_argument("--https-port", type=int, default=443, metavar="N")
+    parser.add_argument(
+        "--allow-uid",
+        action="append",
+        type=int,
+        default=[],
+        metavar="UID",
+        help="user id allowed to command the helper (repeatable); root always is",
+    )
+    parser.add_argument("--state-dir", type=Path, help="folder for the helper's state file")
+    parser.add_argument(
+        "--tamper-check-interval",
+        type=float,
+        default=1.0,
+        metavar="SECONDS",
+        help="how often the hosts file is checked for changes (default 1)",
+    )
+    parser.add_argument(
+        "--no-listener", action="store_true", help="do not run the loopback listener"
+    )
+    parser.add_argument("--debug", action="store_true", help="verbose log (includes names)")
+    # Test knobs, hidden from --help (see the module documentation).
+    parser.add_argument("--pass-minute-seconds", type=float, default=60.0, help=argparse.SUPPRESS)
+    parser.add_argument("--ipc-read-timeout", type=float, default=10.0, help=argparse.SUPPRESS)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The parser of ``nocontact helper run``."""
+    parser = _Parser(prog="nocontact helper run", description="Run the No Contact helper.")
+    add_run_arguments(parser)
+    return parser
+
+
+def config_from_args(args: argparse.Namespace) -> HelperConfig:
+    """The helper's configuration from parsed arguments and the platform's defaults.
+
+    Raises :class:`BadInput` for a value the helper refuses.
+    """
+    addresses = tuple(args.listen_address) if args.listen_address else None
+    return HelperConfig.platform_defaults(
+        hosts_file=args.hosts_file,
+        socket_path=args.socket,
+        state_dir=args.state_dir,
+        listen_addresses=addresses,
+        http_port=args.http_port,
+        https_port=args.https_port,
+        allowed_uids=frozenset(args.allow_uid),
+        tamper_check_interval=args.tamper_check_interval,
+        listener_enabled=not args.no_listener,
+        pass_minute_seconds=args.pass_minute_seconds,
+        ipc_read_timeout=args.ipc_read_timeout,
+    )
+
+
+def _configure_logging(debug: bool) -> None:
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(logging.Formatter("nocontact-helper %(levelname)s %(message)s"))
+    root = logging.getLogger("nocontact_desktop")
+    root.handlers[:] = [handler]
+    root.setLevel(logging.DEBUG if debug else logging.INFO)
+    root.propagate = False
+
+
+def run_helper(argv: Sequence[str] | None = None) -> int:
+    """Run the helper until SIGTERM/SIGINT; return the exit code (0, 1 or 2)."""
+    try:
+        args = build_parser().parse_args(list(sys.argv[1:] if argv is None else argv))
+        config = config_from_args(args)
+    except _ArgumentError as error:
+        print(f"nocontact helper run: {error}", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    except BadInput as error:
+        print(str(error), file=sys.stderr)
+        return EXIT_BAD_INPUT
+    except SystemExit as done:  # --help
+        return done.code if isinstance(done.code, int) else EXIT_OK
+    _configure_logging(args.debug)
+    daemon = HelperDaemon(config, SystemClock())
+    try:
+        asyncio.run(daemon.run())
+    except (HelperStartError, SocketSetupError) as error:
+        log.error("cannot start: %s", error)
+        return EXIT_FAILURE
+    except Exception:
+        log.exception("helper failed")
+        return EXIT_FAILURE
+    log.info("helper stopped")
+    return EXIT_OK
+
+
+def main() -> None:
+    """Entry point of ``python -m nocontact_desktop.helper.main``."""
+    raise SystemExit(run_helper())
+
+
+if __name__ == "__main__":
+    main()

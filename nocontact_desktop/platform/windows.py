@@ -1,0 +1,205 @@
+"""Platform specifics for Windows.
+
+Several features add functions here; keep each feature's functions under its own heading comment.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import importlib
+import logging
+import ntpath
+import os
+import subprocess
+from collections.abc import Callable
+from typing import Any
+
+import psutil
+
+from nocontact_desktop.core.gate_rules import Matcher, ProcessIdentity
+
+# --- Start at login (autostart) ---
+
+RUN_KEY = r"Software\Microsoft\Windows\CurrentVersion\Run"
+RUN_VALUE = "NoContact"
+
+
+def _command_line(command: list[str]) -> str:
+    return subprocess.list2cmdline(command)
+
+
+def _winreg() -> Any:
+    # Imported when called: the module exists only on Windows (tests hand in a stand-in).
+    return importlib.import_module("winreg")
+
+
+def set_autostart(enabled: bool, command: list[str]) -> None:
+    """Set (or delete) the ``Run`` value under HKCU that starts ``command`` at login."""
+    winreg = _winreg()
+    with winreg.OpenKey(winreg.HKEY_CURRENT_USER, RUN_KEY, 0, winreg.KEY_SET_VALUE) as key:
+        if enabled:
+            winreg.SetValueEx(key, RUN_VALUE, 0, winreg.REG_SZ, _command_line(command))
+        else:
+            with contextlib.suppress(FileNotFoundError):
+                winreg.DeleteValue(key, RUN_VALUE)
+
+
+def autostart_enabled() -> bool:
+    """Whether the ``Run`` value exists."""
+    winreg = _winreg()
+    try:
+        with winreg.OpenKey(winreg.HKEY_CURRENT_USER, RUN_KEY) as key:
+            winreg.QueryValueEx(key, RUN_VALUE)
+    except FileNotFoundError:
+        return False
+    return True
+
+
+# --- App gate (process matching and freezing) ---
+# core/app_gate.py polls for new processes and freezes gated apps (DESIGN §7). Here everything
+# goes through psutil, which checks before each signal that the pid still belongs to the process
+# it was opened for; the create time compared below is psutil's (seconds since the epoch).
+
+
+def list_pids() -> set[int]:
+    """Pids of all processes now."""
+    return set(psutil.pids())
+
+
+def spawn_counter() -> int | None:
+    """No cheap "a process started" counter here: the gate lists pids every tick."""
+    return None
+
+
+def _gate_optional(read: Callable[[], Any]) -> Any:
+    try:
+        return read()
+    except (psutil.AccessDenied, psutil.ZombieProcess):
+        return None
+
+
+def process_identity(pid: int) -> ProcessIdentity:
+    """Name, parent, start, status, executable and command line of a process (via psutil).
+
+    Raises ``psutil.NoSuchProcess`` when it is gone and ``psutil.AccessDenied`` when the OS
+    refuses even the name; an executable it will not reveal is ``None``, not an error.
+    """
+    proc = psutil.Process(pid)
+    with proc.oneshot():
+        name = proc.name()
+        ppid = proc.ppid()
+        start = proc.create_time()
+        status = _gate_optional(proc.status) or "running"
+        exe = _gate_optional(proc.exe) or None
+        cmdline = _gate_optional(proc.cmdline) or []
+    return ProcessIdentity(pid, ppid, start, name, exe, tuple(cmdline), str(status))
+
+
+def process_exec_token(pid: int) -> str:
+    """Something that changes when the process runs another program: its name."""
+    return psutil.Process(pid).name()
+
+
+def process_child_pids(pid: int) -> list[int]:
+    """Pids of the direct children of a process."""
+    return [child.pid for child in psutil.Process(pid).children()]
+
+
+def _gate_process(pid: int, create_time: float) -> psutil.Process:
+    proc = psutil.Process(pid)
+    if proc.create_time() != create_time:
+        raise psutil.NoSuchProcess(pid, msg="the pid now belongs to another process")
+    return proc
+
+
+def process_alive(pid: int, create_time: float) -> bool:
+    """Whether the process with this pid and create time still runs (a zombie does not)."""
+    try:
+        return _gate_process(pid, create_time).status() != psutil.STATUS_ZOMBIE
+    except psutil.NoSuchProcess:
+        return False
+    except psutil.AccessDenied:
+        return True
+
+
+def suspend_process(pid: int, create_time: float) -> None:
+    """Freeze the process (NtSuspendProcess). Raises ``psutil.NoSuchProcess``/``AccessDenied``."""
+    _gate_process(pid, create_time).suspend()
+
+
+def resume_process(pid: int, create_time: float) -> None:
+    """Let a frozen process run again (NtResumeProcess)."""
+    _gate_process(pid, create_time).resume()
+
+
+def terminate_process(pid: int, create_time: float) -> None:
+    """End the process (TerminateProcess: Windows has no polite signal for a GUI program)."""
+    _gate_process(pid, create_time).terminate()
+
+
+def kill_process(pid: int, create_time: float) -> None:
+    """End the process now (TerminateProcess)."""
+    _gate_process(pid, create_time).kill()
+
+
+def gate_launcher_names() -> frozenset[str]:
+    """None: a Windows process never turns into another program, so none needs a second look."""
+    return frozenset()
+
+
+def _gate_stem(name: str) -> str:
+    folded = ntpath.basename(name).casefold()
+    return folded.removesuffix(".exe")
+
+
+def app_matches(identity: ProcessIdentity, matcher: Matcher) -> bool:
+    """Whether the process is the app that ``matcher`` describes, by Windows rules.
+
+    Names and paths compare without regard to case; ``.exe`` is optional in a name
+    (``signal`` and ``Signal.exe`` both match ``Signal.exe``); ``/`` and ``\\`` are the same
+    in a path. ``flatpak``, ``snap`` and ``bundle`` never match here.
+    """
+    exe = identity.exe or (identity.cmdline[0] if identity.cmdline else "")
+    if matcher.kind == "name":
+        wanted = _gate_stem(matcher.value)
+        return _gate_stem(identity.name) == wanted or (bool(exe) and _gate_stem(exe) == wanted)
+    if matcher.kind == "path":
+        return bool(exe) and ntpath.normcase(ntpath.normpath(exe)) == ntpath.normcase(
+            ntpath.normpath(matcher.value)
+        )
+    return False
+
+
+# --- DNS cache flush (blocking) ---
+# The DNS Client service caches answers from the hosts file too; `ipconfig /flushdns` empties
+# it. The full path under %SystemRoot% is used, never a PATH lookup: the helper runs as SYSTEM.
+
+_DNS_LOG = logging.getLogger("nocontact.platform.dns")
+_DNS_TOOL_TIMEOUT_S = 10.0
+# subprocess.CREATE_NO_WINDOW exists only on Windows; the value is fixed by the Win32 API.
+_CREATE_NO_WINDOW = 0x08000000
+
+
+def _ipconfig_path() -> str:
+    system_root = os.environ.get("SYSTEMROOT") or r"C:\Windows"
+    return ntpath.join(system_root, "System32", "ipconfig.exe")
+
+
+def flush_dns_cache() -> None:
+    """Run ``ipconfig /flushdns`` without a console window. Never raises."""
+    argv = [_ipconfig_path(), "/flushdns"]
+    try:
+        completed = subprocess.run(
+            argv,
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+            timeout=_DNS_TOOL_TIMEOUT_S,
+            check=False,
+            creationflags=_CREATE_NO_WINDOW,
+        )
+    except (OSError, ValueError, subprocess.SubprocessError) as error:
+        _DNS_LOG.debug("DNS flush: %s failed to run: %s", argv[0], error)
+        return
+    if completed.returncode != 0:
+        _DNS_LOG.debug("DNS flush: ipconfig exited with %d", completed.returncode)

@@ -1,0 +1,121 @@
+"""Colours and type for the windows of hard moments: calm, legible, large, never red."""
+
+from __future__ import annotations
+
+from nocontact_desktop.ui.qt import Qt, QtGui, QtWidgets
+
+PAPER = "#f5f2ec"  # warm off-white background
+CARD = "#fffdf9"
+INK = "#263238"  # dark slate text: high contrast without pure black
+MUTED = "#5b676a"
+LINE = "#ddd6ca"
+GREEN = "#2f6f62"  # the app's green (tray icon)
+GREEN_SOFT = "#d6e7e0"
+GREEN_MID = "#7fb3a3"
+SAND = "#d9a94f"  # slips: warm, not alarming
+SAND_SOFT = "#f3e3c2"
+UNTRACKED = "#e6e1d8"
+PULL = "#5b5f97"  # check-in strength: a quiet indigo
+PULL_SOFT = "#c9c8e4"
+
+BASE_PX = 16
+HEADING_PX = 24
+TIMER_PX = 54
+
+
+def color(name: str) -> QtGui.QColor:
+    """A QColor of one of the names above."""
+    return QtGui.QColor(name)
+
+
+STYLE_SHEET = f"""
+QWidget#calmRoot, QDialog#calmRoot {{ background: {PAPER}; color: {INK}; }}
+#calmRoot QLabel {{ color: {INK}; font-size: {BASE_PX}px; }}
+#calmRoot QLabel[role="heading"] {{ font-size: {HEADING_PX}px; font-weight: 600; }}
+#calmRoot QLabel[role="lead"] {{ font-size: {BASE_PX + 2}px; }}
+#calmRoot QLabel[role="muted"] {{ color: {MUTED}; font-size: {BASE_PX - 1}px; }}
+#calmRoot QLabel[role="timer"] {{ font-size: {TIMER_PX}px; }}
+#calmRoot QLabel[role="banner"] {{
+    background: {GREEN_SOFT}; border-radius: 10px; padding: 12px 16px;
+    font-size: {BASE_PX + 1}px;
+}}
+#calmRoot QLabel[role="bignumber"] {{ font-size: 34px; font-weight: 600; color: {GREEN}; }}
+#calmRoot QFrame[role="card"] {{
+    background: {CARD}; border: 1px solid {LINE}; border-radius: 10px;
+}}
+#calmRoot QListWidget#steps {{
+    background: transparent; border: none; font-size: {BASE_PX + 1}px; outline: none;
+}}
+#calmRoot QListWidget#steps::item {{ padding: 10px 12px; border-radius: 8px; color: {INK}; }}
+#calmRoot QListWidget#steps::item:selected {{ background: {GREEN_SOFT}; color: {INK}; }}
+#calmRoot QPushButton {{
+    font-size: {BASE_PX}px; padding: 8px 16px; border-radius: 8px;
+    border: 1px solid {LINE}; background: {CARD}; color: {INK};
+}}
+#calmRoot QPushButton:hover {{ border-color: {GREEN_MID}; }}
+#calmRoot QPushButton:disabled {{ color: {MUTED}; background: {PAPER}; }}
+#calmRoot QPushButton[role="primary"] {{
+    background: {GREEN}; color: white; border: none; font-weight: 600;
+    padding: 12px 28px; font-size: {BASE_PX + 2}px;
+}}
+#calmRoot QPushButton[role="primary"]:hover {{ background: #285f54; }}
+#calmRoot QPushButton[role="quiet"] {{ background: transparent; border: 1px solid {LINE}; }}
+#calmRoot QPlainTextEdit, #calmRoot QLineEdit {{
+    font-size: {BASE_PX}px; background: {CARD}; color: {INK};
+    border: 1px solid {LINE}; border-radius: 8px; padding: 6px;
+}}
+#calmRoot QSpinBox, #calmRoot QComboBox, #calmRoot QTimeEdit {{
+    font-size: {BASE_PX}px; min-height: 28px;
+}}
+#calmRoot QRadioButton, #calmRoot QCheckBox {{
+    font-size: {BASE_PX}px; color: {INK}; spacing: 10px;
+}}
+#calmRoot QScrollArea {{ background: transparent; border: none; }}
+#calmRoot QScrollArea > QWidget > QWidget {{ background: transparent; }}
+#calmRoot QScrollBar:vertical {{ background: transparent; width: 10px; margin: 0; }}
+#calmRoot QScrollBar::handle:vertical {{
+    background: {LINE}; border-radius: 5px; min-height: 30px;
+}}
+#calmRoot QScrollBar::add-line, #calmRoot QScrollBar::sub-line {{ height: 0; width: 0; }}
+#calmRoot QScrollBar::add-page, #calmRoot QScrollBar::sub-page {{ background: transparent; }}
+"""
+
+
+def calm(widget: QtWidgets.QWidget) -> None:
+    """Give a top-level window the calm look (its children inherit it)."""
+    widget.setObjectName("calmRoot")
+    widget.setStyleSheet(STYLE_SHEET)
+
+
+def role(widget: QtWidgets.QWidget, name: str) -> None:
+    """Tag a widget with a style role (heading, muted, primary, card …)."""
+    widget.setProperty("role", name)
+
+
+def label(text: str, role_name: str | None = None, *, wrap: bool = True) -> QtWidgets.QLabel:
+    """A plain-text label (never rich text: it may hold what the person wrote)."""
+    widget = QtWidgets.QLabel(text)
+    widget.setTextFormat(Qt.TextFormat.PlainText)
+    widget.setWordWrap(wrap)
+    if role_name is not None:
+        role(widget, role_name)
+    return widget
+
+
+def card() -> tuple[QtWidgets.QFrame, QtWidgets.QVBoxLayout]:
+    """A rounded card and its layout."""
+    frame = QtWidgets.QFrame()
+    role(frame, "card")
+    layout = QtWidgets.QVBoxLayout(frame)
+    layout.setContentsMargins(16, 12, 16, 12)
+    return frame, layout
+
+
+def bring_to_front(window: QtWidgets.QWidget) -> None:
+    """Show, un-minimise, raise and focus a top-level window."""
+    window.show()
+    window.setWindowState(window.windowState() & ~Qt.WindowState.WindowMinimized)
+    # Headless platforms (offscreen, minimal) have no stacking and warn on raise().
+    if QtGui.QGuiApplication.platformName() not in ("offscreen", "minimal"):
+        window.raise_()
+        window.activateWindow()

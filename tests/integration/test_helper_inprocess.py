@@ -1,0 +1,274 @@
+"""The helper's daemon and IPC server run in this process, on real files and a real socket.
+
+For what the process-level tests cannot steer: the wall clock jumping while the monotonic
+clock stands still (suspend/resume), a pass stored with an expiry too far away (clock set
+back), and a subscriber so slow that events must be dropped.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import socket
+import time
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from nocontact_desktop.core.clock import ManualClock
+from nocontact_desktop.core.hosts_section import read_section_names
+from nocontact_desktop.helper.daemon import HelperConfig, HelperDaemon
+from nocontact_desktop.helper.ipc_server import EventHub, IpcServer, PeerSocket, Subscriber
+from nocontact_desktop.helper.protocol import GetState, GrantPass, Ping, Request, SetBlocklist
+from nocontact_desktop.platform.linux import peer_uid
+
+START = datetime(2026, 3, 7, 9, 0, tzinfo=UTC)
+
+
+def config(tmp_path: Path, **changes: Any) -> HelperConfig:
+    run = tmp_path / "run"
+    values: dict[str, Any] = {
+        "hosts_file": tmp_path / "hosts",
+        "socket_path": run / "helper.sock",
+        "state_dir": tmp_path / "state",
+        "listener_enabled": False,
+        "tamper_check_interval": 0.05,
+    }
+    values.update(changes)
+    return HelperConfig(**values)
+
+
+def make_daemon(cfg: HelperConfig, clock: ManualClock) -> HelperDaemon:
+    return HelperDaemon(cfg, clock, peer_uid=peer_uid, flush_dns=lambda: None)
+
+
+async def eventually(check: Callable[[], bool], timeout: float = 5.0) -> bool:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if check():
+            return True
+        await asyncio.sleep(0.02)
+    return check()
+
+
+@pytest.fixture
+def clock() -> ManualClock:
+    return ManualClock(START)
+
+
+# --- passes and the wall clock -------------------------------------------------------------
+
+
+def test_a_pass_ends_when_the_wall_clock_says_so_even_if_monotonic_time_stood_still(
+    tmp_path: Path, clock: ManualClock
+) -> None:
+    (tmp_path / "hosts").write_bytes(b"127.0.0.1 localhost\n")
+
+    async def scenario() -> None:
+        daemon = make_daemon(config(tmp_path), clock)
+        await daemon.start()
+        try:
+            await daemon.execute(SetBlocklist(("a.example", "b.example")))
+            await daemon.execute(GrantPass(("a.example",), 30))
+            names = read_section_names((tmp_path / "hosts").read_bytes())
+            assert names == {"b.example"}
+            # The machine slept for 31 minutes: the wall clock moved, the monotonic one did not.
+            clock.set(START + timedelta(minutes=31))
+            assert await eventually(
+                lambda: read_section_names((tmp_path / "hosts").read_bytes())
+                == {"a.example", "b.example"}
+            )
+            assert (await daemon.execute(GetState()))["passes"] == []
+        finally:
+            await daemon.stop()
+
+    asyncio.run(scenario())
+
+
+def test_a_stored_pass_cannot_outlast_the_longest_pass_after_the_clock_was_set_back(
+    tmp_path: Path, clock: ManualClock
+) -> None:
+    state_dir = tmp_path / "state"
+    state_dir.mkdir(mode=0o700)
+    (tmp_path / "hosts").write_bytes(b"")
+    (state_dir / "state.json").write_text(
+        json.dumps(
+            {
+                "version": 1,
+                "blocklist": ["a.example"],
+                # Written when the clock was a year ahead (or set back since).
+                "passes": {"a.example": (START + timedelta(days=365)).isoformat()},
+            }
+        )
+    )
+
+    async def scenario() -> None:
+        daemon = make_daemon(config(tmp_path), clock)
+        await daemon.start()
+        try:
+            [entry] = (await daemon.execute(GetState()))["passes"]
+            assert entry["remaining_seconds"] <= 240 * 60
+        finally:
+            await daemon.stop()
+
+    asyncio.run(scenario())
+
+
+def test_a_state_file_with_invalid_names_falls_back_to_the_hosts_section(
+    tmp_path: Path, clock: ManualClock
+) -> None:
+    from nocontact_desktop.core.hosts_section import apply_section
+
+    state_dir = tmp_path / "state"
+    state_dir.mkdir(mode=0o700)
+    (tmp_path / "hosts").write_bytes(apply_section(b"", ["kept.example"]))
+    (state_dir / "state.json").write_text(
+        json.dumps({"version": 1, "blocklist": ["evil.com\n1.2.3.4 bank.com"], "passes": {}})
+    )
+
+    async def scenario() -> None:
+        daemon = make_daemon(config(tmp_path), clock)
+        await daemon.start()
+        try:
+            assert (await daemon.execute(GetState()))["blocklist"] == ["kept.example"]
+        finally:
+            await daemon.stop()
+
+    asyncio.run(scenario())
+    assert b"bank.com" not in (tmp_path / "hosts").read_bytes()
+
+
+def test_lookup_matches_exact_names_in_the_section_only(
+    tmp_path: Path, clock: ManualClock
+) -> None:
+    (tmp_path / "hosts").write_bytes(b"")
+
+    async def scenario() -> None:
+        daemon = make_daemon(config(tmp_path), clock)
+        await daemon.start()
+        try:
+            await daemon.execute(SetBlocklist(("example.com", "www.example.com")))
+            await daemon.execute(GrantPass(("www.example.com",), 5))
+            assert daemon.lookup("EXAMPLE.com.") == "example.com"
+            assert daemon.lookup("sub.example.com") is None  # not a parent-domain match
+            assert daemon.lookup("www.example.com") is None  # on a pass: not in the section
+            assert daemon.lookup("example.org") is None
+        finally:
+            await daemon.stop()
+
+    asyncio.run(scenario())
+
+
+# --- slow subscribers ----------------------------------------------------------------------
+
+
+def test_a_full_subscriber_queue_drops_the_oldest_and_says_how_many() -> None:
+    async def scenario() -> None:
+        subscriber = Subscriber(capacity=4)
+        for number in range(10):
+            subscriber.offer({"event": "blocked_hit", "n": number})
+        first = json.loads(await subscriber.next_line())
+        assert first["n"] == 6 and first["dropped"] == 6
+        rest = [json.loads(await subscriber.next_line()) for _ in range(3)]
+        assert [e["n"] for e in rest] == [7, 8, 9]
+        assert all("dropped" not in e for e in rest)
+        assert subscriber.dropped_total == 6
+
+    asyncio.run(scenario())
+
+
+def test_a_subscriber_that_never_reads_never_blocks_the_server(tmp_path: Path) -> None:
+    socket_path = tmp_path / "run" / "helper.sock"
+
+    async def dispatch(request: Request) -> dict[str, Any]:
+        assert isinstance(request, Ping)
+        return {"pong": True}
+
+    def ask(payload: bytes) -> bytes:
+        with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as sock:
+            sock.settimeout(5)
+            sock.connect(str(socket_path))
+            sock.sendall(payload)
+            data = b""
+            while not data.endswith(b"\n"):
+                chunk = sock.recv(65536)
+                if not chunk:
+                    break
+                data += chunk
+            return data
+
+    async def scenario() -> None:
+        hub = EventHub(queue_capacity=256)
+        server = IpcServer(
+            socket_path,
+            dispatcher=dispatch,
+            hub=hub,
+            allowed_uids=frozenset(),
+            peer_uid=peer_uid,
+            read_timeout=2.0,
+        )
+        await server.start_serving()
+        loop = asyncio.get_running_loop()
+        stuck = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        try:
+            stuck.setblocking(False)
+            await loop.sock_connect(stuck, str(socket_path))
+            await loop.sock_sendall(stuck, b'{"v":1,"cmd":"subscribe"}\n')
+            assert await eventually(lambda: hub.subscriber_count == 1)
+            event = {"event": "blocked_hit", "domain": "x" * 100 + ".example", "port": 443}
+            started = time.perf_counter()
+            for _ in range(20_000):  # ~4 MB of events: far more than any socket buffer
+                hub.publish(event)
+                if _ % 1000 == 0:
+                    await asyncio.sleep(0)  # let the writer run and hit the full socket
+            publish_seconds = time.perf_counter() - started
+            assert publish_seconds < 2.0
+            await asyncio.sleep(0.2)
+            reply = await loop.run_in_executor(None, ask, b'{"v":1,"cmd":"ping"}\n')
+            assert json.loads(reply)["result"] == {"pong": True}
+            assert hub.dropped_total > 10_000
+            assert hub.subscriber_count == 1
+        finally:
+            stuck.close()
+            await server.close()
+        assert not socket_path.exists()
+
+    asyncio.run(scenario())
+
+
+def test_peer_uid_is_what_the_server_checks(tmp_path: Path) -> None:
+    seen: list[int] = []
+
+    def spy(sock: PeerSocket) -> int:
+        uid = peer_uid(sock)
+        seen.append(uid)
+        return 12345  # pretend the caller is someone not allowed
+
+    async def dispatch(request: Request) -> dict[str, Any]:
+        raise AssertionError("a refused caller must never reach the dispatcher")
+
+    async def scenario() -> None:
+        server = IpcServer(
+            tmp_path / "run" / "helper.sock",
+            dispatcher=dispatch,
+            hub=EventHub(),
+            allowed_uids=frozenset({1000}),
+            peer_uid=spy,
+        )
+        await server.start_serving()
+        try:
+            reader, writer = await asyncio.open_unix_connection(str(tmp_path / "run/helper.sock"))
+            writer.write(b'{"v":1,"cmd":"set_blocklist","domains":["a.com"]}\n')
+            reply = json.loads(await reader.readline())
+            assert reply["error"]["code"] == "forbidden"
+            assert await reader.read() == b""
+            writer.close()
+        finally:
+            await server.close()
+
+    asyncio.run(scenario())
+    assert seen == [os.getuid()]

@@ -1,0 +1,79 @@
+"""The delay-and-reflect dialog: dismiss at once, countdown only while active, pass choice."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import pytest
+from pytestqt.qtbot import QtBot
+
+from nocontact_desktop.core.streak import StreakSummary
+from nocontact_desktop.ui.qt import QtWidgets
+from nocontact_desktop.ui.reflect_dialog import ReflectDialog, ReflectSubject, clamp_countdown
+
+SUMMARY = StreakSummary(True, 12, datetime(2026, 1, 1, tzinfo=UTC), 40, 52, 14, ())
+SUBJECT = ReflectSubject("instagram.com/name", "instagram.com", "you listed @name on Instagram")
+
+
+def make(qtbot: QtBot, countdown: int = 5) -> tuple[ReflectDialog, list[tuple[str, object]]]:
+    dialog = ReflectDialog(SUBJECT, SUMMARY, "I deserve peace", countdown)
+    qtbot.addWidget(dialog)
+    decided: list[tuple[str, object]] = []
+    dialog.decided.connect(lambda o, m: decided.append((o, m)))
+    return dialog, decided
+
+
+def test_shows_site_count_reason_and_question(qtbot: QtBot) -> None:
+    dialog, _ = make(qtbot)
+    texts = " ".join(label.text() for label in dialog.findChildren(QtWidgets.QLabel))
+    assert "instagram.com — you listed @name on Instagram" in texts
+    assert "day 12" in texts
+    assert "longest streak 40 days" in texts
+    assert "I deserve peace" in texts
+    assert "What are you hoping to find?" in texts
+    assert dialog.close_button.height() >= dialog.open_button.height()
+    assert dialog.close_button.isDefault()
+
+
+def test_close_works_at_once(qtbot: QtBot) -> None:
+    dialog, decided = make(qtbot, countdown=300)
+    dialog.show()
+    dialog.close_button.click()
+    assert decided == [("dismissed", None)]
+    assert dialog.outcome == "dismissed"
+
+
+def test_open_anyway_waits_for_the_countdown_while_active(
+    qtbot: QtBot, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    dialog, decided = make(qtbot, countdown=5)
+    assert not dialog.open_button.isEnabled()
+    active = {"value": False}
+    monkeypatch.setattr(dialog, "isActiveWindow", lambda: active["value"])
+    for _ in range(10):
+        dialog.tick()
+    assert dialog.remaining == 5  # paused while another window is active
+    assert not dialog.open_button.isEnabled()
+    dialog.open_anyway(15)
+    assert decided == []  # cannot open before the countdown
+    active["value"] = True
+    for _ in range(5):
+        dialog.tick()
+    assert dialog.open_button.isEnabled()
+    dialog.open_button.click()
+    assert dialog.pages.currentIndex() == 1
+    dialog.pass_buttons[15].click()
+    assert decided == [("opened", 15)]
+
+
+def test_closing_the_window_is_a_dismissal(qtbot: QtBot) -> None:
+    dialog, decided = make(qtbot)
+    dialog.show()
+    dialog.close()
+    assert decided == [("dismissed", None)]
+
+
+def test_countdown_limits() -> None:
+    assert clamp_countdown(1) == 5
+    assert clamp_countdown(30) == 30
+    assert clamp_countdown(1000) == 300
