@@ -125,8 +125,15 @@ def main() -> int:
         )
 
         from nocontact_desktop.ui.history_window import HistoryWindow
-        from nocontact_desktop.ui.qt import QtWidgets
+        from nocontact_desktop.ui.qt import QtCore, QtWidgets
 
+        def quiet(kind: object, context: object, message: str) -> None:
+            # The offscreen platform says it cannot size windows like a window manager; the
+            # figures are what matter here.
+            if "propagateSizeHints" not in message:
+                print(message, file=sys.stderr)
+
+        QtCore.qInstallMessageHandler(quiet)
         app = QtWidgets.QApplication.instance() or QtWidgets.QApplication([])
 
         def first_paint() -> tuple[float, HistoryWindow]:

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import shutil
 import sys
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -15,6 +16,7 @@ from pathlib import Path
 from typing import NoReturn
 
 from nocontact_desktop import __version__
+from nocontact_desktop.core import doctor
 from nocontact_desktop.core.blocklist import Blocklist, push_to_helper
 from nocontact_desktop.core.clock import Clock, SystemClock
 from nocontact_desktop.core.errors import BadInput
@@ -23,14 +25,18 @@ from nocontact_desktop.core.export import import_data, read_export, write_export
 from nocontact_desktop.core.gate_list import GateList
 from nocontact_desktop.core.gate_rules import load_presets as load_gate_presets
 from nocontact_desktop.core.helper_client import (
+    HelperClient,
+    HelperError,
+    HelperServiceError,
+    HelperUnavailable,
     default_socket_path,
 )
 from nocontact_desktop.core.hosts_section import apply_to_file, remove_from_file, render_section
-from nocontact_desktop.core.paths import resolve_data_dir
+from nocontact_desktop.core.paths import DB_FILE_NAME, resolve_data_dir
 from nocontact_desktop.core.store import Store
 from nocontact_desktop.core.timeparse import parse_instant, require_not_future
 from nocontact_desktop.core.tracker import Tracker
-from nocontact_desktop.core.vault import KeyUnavailable, open_data
+from nocontact_desktop.core.vault import KeyUnavailable, key_source, open_data
 from nocontact_desktop.platform import current as current_platform
 
 EXIT_OK = 0
@@ -305,6 +311,95 @@ def cmd_gate_list(ctx: Context) -> int:
     return EXIT_OK
 
 
+def _nocontact_program() -> str:
+    """The `nocontact` program of this installation, for the helper service to run."""
+    beside = Path(sys.executable).parent / "nocontact"
+    if beside.exists():
+        return str(beside)
+    found = shutil.which("nocontact")
+    if found:
+        return str(Path(found).resolve())
+    raise HelperServiceError("cannot find the `nocontact` program of this installation")
+
+
+def cmd_helper_events(ctx: Context) -> int:
+    try:
+        for event in HelperClient(_socket_path(ctx)).events():
+            ctx.out(json.dumps(event))
+            sys.stdout.flush()
+    except HelperUnavailable as err:
+        _warn(f"the helper is not reachable at {_socket_path(ctx)}: {err}")
+        return EXIT_FAILURE
+    except KeyboardInterrupt:
+        return EXIT_OK
+    return EXIT_OK
+
+
+def cmd_helper_install(ctx: Context) -> int:
+    plat = current_platform()
+    try:
+        plat.install_helper(plat.invoking_uid(), _nocontact_program())
+    except HelperServiceError as err:
+        _warn(str(err))
+        return EXIT_FAILURE
+    ctx.out("Blocking is on: the helper is installed and running.")
+    store = ctx.store()
+    try:
+        domains = Blocklist(store).domains()
+    finally:
+        store.close()
+    push_blocklist(ctx, domains)
+    return EXIT_OK
+
+
+def cmd_helper_uninstall(ctx: Context) -> int:
+    try:
+        current_platform().uninstall_helper(_nocontact_program())
+    except HelperServiceError as err:
+        _warn(str(err))
+        return EXIT_FAILURE
+    ctx.out("The helper is removed; the sites it blocked open again.")
+    return EXIT_OK
+
+
+def cmd_helper_status(ctx: Context) -> int:
+    service = current_platform().helper_service_status()
+    try:
+        state = HelperClient(_socket_path(ctx)).get_state()
+    except (HelperUnavailable, HelperError) as err:
+        ctx.out(f"service: {service}\nhelper: not reachable at {_socket_path(ctx)} ({err})")
+        return EXIT_FAILURE
+    ctx.out(f"service: {service}\nhelper: running\n{json.dumps(state, indent=2)}")
+    return EXIT_OK
+
+
+def cmd_doctor(ctx: Context) -> int:
+    plat = current_platform()
+    data_dir = ctx.data_dir
+    checks: list[doctor.Check | None] = [doctor.check_data(data_dir)]
+    blocked: list[str] = []
+    if (data_dir / DB_FILE_NAME).exists():
+        store = ctx.store()
+        try:
+            checks.append(doctor.check_encryption(key_source(store), data_dir))
+            blocked = Blocklist(store).domains()
+        finally:
+            store.close()
+    helper_check, state = doctor.check_helper(
+        HelperClient(_socket_path(ctx)), plat.helper_service_status
+    )
+    checks.append(helper_check)
+    hosts_file = Path(state["hosts_file"]) if state and "hosts_file" in state else None
+    passes = [d for p in (state or {}).get("passes", []) for d in p.get("domains", [])]
+    checks.append(doctor.check_section(hosts_file or plat.helper_hosts_path(), blocked, passes))
+    if sys.platform.startswith("linux"):
+        checks.append(doctor.check_nsswitch())
+    checks.extend(doctor.check_browsers(Path.home()))
+    result = doctor.report(checks)
+    ctx.out(json.dumps(result) if ctx.args.json else doctor.format_report(result))
+    return EXIT_OK
+
+
 def cmd_tray(ctx: Context) -> int:
     import os  # noqa: PLC0415
 
@@ -402,21 +497,68 @@ def build_parser() -> argparse.ArgumentParser:
     _common(gate_list, top=False)
     gate_list.add_argument("--json", action="store_true")
     gate_list.set_defaults(func=cmd_gate_list)
+
+    helper = sub.add_parser("helper", help="the privileged helper that blocks sites")
+    helper_sub = helper.add_subparsers(dest="helper_command", required=True, parser_class=_Parser)
+    helper_sub.add_parser(
+        "run", help="run the helper (as root); see: nocontact helper run --help", add_help=False
+    ).add_argument("rest", nargs=argparse.REMAINDER)
+    for name, func, text in (
+        ("events", cmd_helper_events, "print each helper event as one JSON line"),
+        ("install", cmd_helper_install, "install and start the helper (asks for admin rights)"),
+        ("uninstall", cmd_helper_uninstall, "stop and remove the helper"),
+        ("status", cmd_helper_status, "is the helper installed and running?"),
+    ):
+        command = helper_sub.add_parser(name, help=text)
+        _common(command, top=False)
+        command.set_defaults(func=func)
+
+    doc = add("doctor", cmd_doctor, "what works, what does not, and how to fix it")
+    doc.add_argument("--json", action="store_true")
     return parser
+
+
+def _helper_run_argv(argv: Sequence[str]) -> list[str] | None:
+    """The arguments after `helper run`, if that is the command (it has its own parser)."""
+    words = list(argv)
+    index = 0
+    passthrough: list[str] = []
+    while index < len(words):
+        word = words[index]
+        if word in ("--data-dir", "--socket") and index + 1 < len(words):
+            if word == "--socket":
+                passthrough += [word, words[index + 1]]
+            index += 2
+            continue
+        if word.startswith(("--data-dir=", "--socket=")):
+            if word.startswith("--socket="):
+                passthrough.append(word)
+            index += 1
+            continue
+        break
+    if words[index : index + 2] == ["helper", "run"]:
+        return passthrough + words[index + 2 :]
+    return None
 
 
 def main(argv: Sequence[str] | None = None, clock: Clock | None = None) -> int:
     """Run the command line; returns the exit code."""
+    words = list(sys.argv[1:] if argv is None else argv)
+    helper_run = _helper_run_argv(words)
+    if helper_run is not None:
+        from nocontact_desktop.helper.main import run_helper  # noqa: PLC0415
+
+        return run_helper(helper_run)
     parser = build_parser()
     try:
-        args = parser.parse_args(argv)
+        args = parser.parse_args(words)
         if getattr(args, "func", None) is None:
             args.func = cmd_tray
         return int(args.func(Context(args, clock or SystemClock())))
     except (UsageError, BadInput) as err:
         print(_one_line(str(err)), file=sys.stderr)
         return EXIT_BAD_INPUT
-    except KeyUnavailable as err:
+    except (KeyUnavailable, HelperServiceError) as err:
         print(f"nocontact: {_one_line(str(err))}", file=sys.stderr)
         return EXIT_FAILURE
     except KeyboardInterrupt:

@@ -70,13 +70,19 @@ class HelperServiceError(RuntimeError):
 
 
 def default_socket_path() -> Path:
-    """Where the helper listens: env ``NOCONTACT_HELPER_SOCKET``, else the platform default."""
+    """Where the helper listens: env ``NOCONTACT_HELPER_SOCKET``, else the platform default.
+
+    Raises :class:`HelperUnavailable` on an OS without a helper (Windows, for now).
+    """
     configured = os.environ.get(SOCKET_ENV)
     if configured:
         return Path(configured)
     from nocontact_desktop import platform  # noqa: PLC0415 - no OS code at import time
 
-    path: Path = platform.current().helper_socket_path()
+    here = platform.current()
+    if not hasattr(here, "helper_socket_path"):  # Windows: no helper yet (installers/windows)
+        raise HelperUnavailable("the helper is not available on this operating system yet")
+    path: Path = here.helper_socket_path()
     return path
 
 

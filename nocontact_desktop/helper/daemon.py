@@ -274,7 +274,6 @@ class HelperDaemon:
         self._listener: ListenerLike | None = None
         self._listener_error: str | None = None
         self._last_error: str | None = None
-        self._stopped = asyncio.Event()
         self._started = False
 
     # ------------------------------------------------------------------ life cycle
@@ -370,7 +369,6 @@ class HelperDaemon:
                     log.error("helper: could not restore blocks on stop: %s", error)
             self._started = False
         self._io.shutdown(wait=True)
-        self._stopped.set()
 
     async def _start_listener(self) -> None:
         if self._listener_factory is None:
@@ -621,10 +619,13 @@ class HelperDaemon:
         if signature == self._last_stat.signature and self._last_error is None and not full_check:
             return
         self._ticks_since_full_check = 0
+        retrying = self._last_error is not None
         async with self._lock:
             result = await self._sync()
         self._last_error = None
-        if result.changed:
+        if retrying:
+            log.info("helper: hosts file in order again after an earlier failure")
+        elif result.changed:
             log.warning("helper: hosts file section was %s; restored", result.found_state)
             self._publish({"event": "tamper_restored", "found": result.found_state})
 

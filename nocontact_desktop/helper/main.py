@@ -44,8 +44,8 @@ class _Parser(argparse.ArgumentParser):
 
 def add_run_arguments(parser: argparse.ArgumentParser) -> None:
     """Add the options of ``helper run`` to ``parser`` (the CLI can reuse this)."""
-    parser.add_argument("--hosts-file", type=Path, help="hosts file to manage")
-    parser.add_argument("--socket", type=Path, help="Unix socket path for clients")
+    parser.add_argument("--hosts-file", type=Path, metavar="P", help="hosts file to manage")
+    parser.add_argument("--socket", type=Path, metavar="P", help="Unix socket for clients")
     parser.add_argument(
         "--listen-address",
         action="append",
@@ -53,8 +53,12 @@ def add_run_arguments(parser: argparse.ArgumentParser) -> None:
         metavar="A",
         help="loopback address for the listener and the hosts file (repeatable)",
     )
-    parser.add_argument("--http-port", type=int, default=80, metavar="N")
-    parser.add_argument("--https-port", type=int, default=443, metavar="N")
+    parser.add_argument(
+        "--http-port", type=int, default=80, metavar="N", help="listener HTTP port (0: any)"
+    )
+    parser.add_argument(
+        "--https-port", type=int, default=443, metavar="N", help="listener HTTPS port (0: any)"
+    )
     parser.add_argument(
         "--allow-uid",
         action="append",
@@ -63,7 +67,9 @@ def add_run_arguments(parser: argparse.ArgumentParser) -> None:
         metavar="UID",
         help="user id allowed to command the helper (repeatable); root always is",
     )
-    parser.add_argument("--state-dir", type=Path, help="folder for the helper's state file")
+    parser.add_argument(
+        "--state-dir", type=Path, metavar="P", help="folder for the helper's state file"
+    )
     parser.add_argument(
         "--tamper-check-interval",
         type=float,

@@ -23,7 +23,15 @@ from nocontact_desktop.core.clock import ManualClock
 from nocontact_desktop.core.hosts_section import read_section_names
 from nocontact_desktop.helper.daemon import HelperConfig, HelperDaemon
 from nocontact_desktop.helper.ipc_server import EventHub, IpcServer, PeerSocket, Subscriber
-from nocontact_desktop.helper.protocol import GetState, GrantPass, Ping, Request, SetBlocklist
+from nocontact_desktop.helper.protocol import (
+    ErrorCode,
+    GetState,
+    GrantPass,
+    Ping,
+    ProtocolError,
+    Request,
+    SetBlocklist,
+)
 from nocontact_desktop.platform.linux import peer_uid
 
 START = datetime(2026, 3, 7, 9, 0, tzinfo=UTC)
@@ -157,6 +165,32 @@ def test_lookup_matches_exact_names_in_the_section_only(
             assert daemon.lookup("sub.example.com") is None  # not a parent-domain match
             assert daemon.lookup("www.example.com") is None  # on a pass: not in the section
             assert daemon.lookup("example.org") is None
+        finally:
+            await daemon.stop()
+
+    asyncio.run(scenario())
+
+
+def test_a_failed_write_is_reported_and_retried_until_it_works(
+    tmp_path: Path, clock: ManualClock
+) -> None:
+    hosts = tmp_path / "missing-folder" / "hosts"
+
+    async def scenario() -> None:
+        daemon = make_daemon(config(tmp_path, hosts_file=hosts), clock)
+        await daemon.start()
+        try:
+            with pytest.raises(ProtocolError) as caught:
+                await daemon.execute(SetBlocklist(("a.example",)))
+            assert caught.value.code == ErrorCode.INTERNAL
+            state = await daemon.execute(GetState())
+            assert state["blocklist"] == ["a.example"]  # remembered, and retried
+            assert state["last_error"] is not None
+            hosts.parent.mkdir()
+            assert await eventually(
+                lambda: hosts.exists() and read_section_names(hosts.read_bytes()) == {"a.example"}
+            )
+            assert (await daemon.execute(GetState()))["last_error"] is None
         finally:
             await daemon.stop()
 

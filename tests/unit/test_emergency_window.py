@@ -264,3 +264,19 @@ def test_pacer_paints(qtbot: QtBot, window: EmergencyWindow) -> None:
     )
     assert found, "the breathing circle is not drawn"
     QtCore.QCoreApplication.processEvents()
+
+
+def test_a_refresh_never_throws_away_a_list_being_edited(
+    window: EmergencyWindow, store: Store
+) -> None:
+    remember = window.remember_list
+    remember.edit_button.click()
+    remember.editor.setPlainText("half a thought")
+    store.set_list_items("reasons", ["written elsewhere"])
+    window.refresh()  # what the tray does after any write to the database
+    assert remember.editing
+    assert remember.editor.toPlainText() == "half a thought"
+    assert "written elsewhere" in window.reasons_list.items_label.text()
+    remember.save_button.click()
+    assert not remember.editing
+    assert store.list_items("remember") == ["half a thought"]

@@ -1,0 +1,84 @@
+"""`nocontact doctor` checks over real files and a helper that is not there."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from nocontact_desktop.cli import _helper_run_argv
+from nocontact_desktop.core import doctor
+from nocontact_desktop.core.helper_client import HelperClient
+from nocontact_desktop.core.hosts_section import apply_section
+
+
+def test_section_check_compares_disk_with_list(tmp_path: Path) -> None:
+    hosts = tmp_path / "hosts"
+    hosts.write_bytes(apply_section(b"127.0.0.1 localhost\n", ["a.example", "b.example"]))
+    assert doctor.check_section(hosts, ["a.example", "b.example"], []).status == "ok"
+    during_pass = doctor.check_section(
+        hosts, ["a.example", "b.example", "c.example"], ["c.example"]
+    )
+    assert during_pass.status == "ok"
+    stale = doctor.check_section(hosts, ["a.example", "z.example"], [])
+    assert stale.status == "problem"
+    assert "z.example" in stale.detail
+    assert stale.fix is not None
+    assert "hosts apply" in stale.fix
+
+
+def test_helper_check_without_helper(tmp_path: Path) -> None:
+    check, state = doctor.check_helper(
+        HelperClient(tmp_path / "none.sock"), lambda: "not installed"
+    )
+    assert check.status == "problem"
+    assert state is None
+    assert check.fix is not None
+    assert "helper install" in check.fix
+
+
+def test_nsswitch_without_files_is_a_problem(tmp_path: Path) -> None:
+    conf = tmp_path / "nsswitch.conf"
+    conf.write_text("passwd: files\nhosts: dns mdns\n")
+    check = doctor.check_nsswitch(conf)
+    assert check is not None
+    assert check.status == "problem"
+    conf.write_text("hosts:  files mdns4_minimal [NOTFOUND=return] dns\n")
+    check = doctor.check_nsswitch(conf)
+    assert check is not None
+    assert check.status == "ok"
+
+
+def test_browser_bypasses_are_found(tmp_path: Path) -> None:
+    profile = tmp_path / ".mozilla" / "firefox" / "abc.default"
+    profile.mkdir(parents=True)
+    (profile.parent / "profiles.ini").write_text("[Profile0]\nPath=abc.default\nIsRelative=1\n")
+    (profile / "prefs.js").write_text(
+        'user_pref("network.trr.mode", 3);\nuser_pref("network.trr.exclude-etc-hosts", false);\n'
+    )
+    chromium = tmp_path / ".config" / "chromium"
+    chromium.mkdir(parents=True)
+    (chromium / "Local State").write_text(json.dumps({"dns_over_https": {"mode": "secure"}}))
+    found = doctor.check_browsers(tmp_path)
+    assert [c.status for c in found] == ["problem", "warning"]
+    assert all(c.fix for c in found)
+    assert doctor.check_browsers(tmp_path / "empty") == []
+
+
+def test_report_and_text() -> None:
+    data = doctor.report(
+        [doctor.Check("a", "ok", "fine"), None, doctor.Check("b", "problem", "x", "do y")]
+    )
+    assert data["ok"] is False
+    text = doctor.format_report(data)
+    assert "✓ a: fine" in text
+    assert "fix: do y" in text
+
+
+def test_helper_run_arguments_pass_through() -> None:
+    assert _helper_run_argv(["helper", "run", "--http-port", "8080"]) == ["--http-port", "8080"]
+    assert _helper_run_argv(["--socket", "/s", "--data-dir", "/d", "helper", "run"]) == [
+        "--socket",
+        "/s",
+    ]
+    assert _helper_run_argv(["helper", "events"]) is None
+    assert _helper_run_argv(["status"]) is None
