@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import shutil
 import sys
 from collections.abc import Callable, Sequence
@@ -343,6 +344,8 @@ def cmd_helper_install(ctx: Context) -> int:
         _warn(str(err))
         return EXIT_FAILURE
     ctx.out("Blocking is on: the helper is installed and running.")
+    if os.environ.get("PKEXEC_UID") or os.environ.get("SUDO_UID"):
+        return EXIT_OK  # the elevated re-run; the user's own run pushes the user's list
     store = ctx.store()
     try:
         domains = Blocklist(store).domains()
@@ -362,8 +365,13 @@ def cmd_helper_uninstall(ctx: Context) -> int:
     return EXIT_OK
 
 
+def _service_status() -> str:
+    status = getattr(current_platform(), "helper_service_status", None)
+    return status() if status else "unavailable: the helper is not available on this OS yet"
+
+
 def cmd_helper_status(ctx: Context) -> int:
-    service = current_platform().helper_service_status()
+    service = _service_status()
     try:
         state = HelperClient(_socket_path(ctx)).get_state()
     except (HelperUnavailable, HelperError) as err:
@@ -386,7 +394,7 @@ def cmd_doctor(ctx: Context) -> int:
         finally:
             store.close()
     helper_check, state = doctor.check_helper(
-        HelperClient(_socket_path(ctx)), plat.helper_service_status
+        HelperClient(_socket_path(ctx)), _service_status
     )
     checks.append(helper_check)
     hosts_file = Path(state["hosts_file"]) if state and "hosts_file" in state else None
@@ -401,8 +409,6 @@ def cmd_doctor(ctx: Context) -> int:
 
 
 def cmd_tray(ctx: Context) -> int:
-    import os  # noqa: PLC0415
-
     from nocontact_desktop.ui.app import run_tray  # noqa: PLC0415 - Qt only for the tray
 
     explicit = bool(getattr(ctx.args, "data_dir", None) or os.environ.get("NOCONTACT_DATA_DIR"))
