@@ -18,13 +18,14 @@ import subprocess
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Any, Final, Protocol
+from typing import Final, Protocol
 
 import psutil
 
 from nocontact_desktop.core.errors import BadInput
 from nocontact_desktop.core.gate_rules import Matcher, ProcessIdentity
 from nocontact_desktop.core.helper_client import HelperServiceError
+from nocontact_desktop.platform import psutil_processes as _shared
 
 # --- Start at login (autostart) ---
 
@@ -65,66 +66,14 @@ def autostart_enabled() -> bool:
 # goes through psutil, which checks before each signal that the pid still belongs to the process
 # it was opened for; the create time compared below is psutil's (seconds since the epoch).
 
-
-def list_pids() -> set[int]:
-    """Pids of all processes now."""
-    return set(psutil.pids())
-
-
-def spawn_counter() -> int | None:
-    """No cheap "a process started" counter here: the gate lists pids every tick."""
-    return None
-
-
-def _gate_optional(read: Callable[[], Any]) -> Any:
-    try:
-        return read()
-    except (psutil.AccessDenied, psutil.ZombieProcess):
-        return None
-
-
-def process_identity(pid: int) -> ProcessIdentity:
-    """Name, parent, start, status, executable and command line of a process (via psutil).
-
-    Raises ``psutil.NoSuchProcess`` when it is gone and ``psutil.AccessDenied`` when the OS
-    refuses even the name; an executable it will not reveal is ``None``, not an error.
-    """
-    proc = psutil.Process(pid)
-    with proc.oneshot():
-        name = proc.name()
-        ppid = proc.ppid()
-        start = proc.create_time()
-        status = _gate_optional(proc.status) or "running"
-        exe = _gate_optional(proc.exe) or None
-        cmdline = _gate_optional(proc.cmdline) or []
-    return ProcessIdentity(pid, ppid, start, name, exe, tuple(cmdline), str(status))
-
-
-def process_exec_token(pid: int) -> str:
-    """Something that changes when the process runs another program: its name."""
-    return psutil.Process(pid).name()
-
-
-def process_child_pids(pid: int) -> list[int]:
-    """Pids of the direct children of a process."""
-    return [child.pid for child in psutil.Process(pid).children()]
-
-
-def _gate_process(pid: int, create_time: float) -> psutil.Process:
-    proc = psutil.Process(pid)
-    if proc.create_time() != create_time:
-        raise psutil.NoSuchProcess(pid, msg="the pid now belongs to another process")
-    return proc
-
-
-def process_alive(pid: int, create_time: float) -> bool:
-    """Whether the process with this pid and create time still runs (a zombie does not)."""
-    try:
-        return _gate_process(pid, create_time).status() != psutil.STATUS_ZOMBIE
-    except psutil.NoSuchProcess:
-        return False
-    except psutil.AccessDenied:
-        return True
+# The process source is the same psutil code on macOS and Windows.
+list_pids = _shared.list_pids
+spawn_counter = _shared.spawn_counter
+process_identity = _shared.process_identity
+process_exec_token = _shared.process_exec_token
+process_child_pids = _shared.process_child_pids
+process_alive = _shared.process_alive
+_gate_process = _shared.gate_process
 
 
 _GATE_LAUNCHERS: Final = frozenset({"sh", "bash", "zsh", "dash", "ksh", "fish", "env", "nohup"})

@@ -22,24 +22,29 @@ SLIP_AFTER = (
 )
 
 
-class HooverDialog(QtWidgets.QDialog):
-    """'They contacted me': a reminder of the boundary and an optional note."""
+class _NoteDialog(QtWidgets.QDialog):
+    """A short text, an optional private note, and one way forward or Cancel."""
 
-    def __init__(self, parent: QtWidgets.QWidget | None = None) -> None:
+    def __init__(
+        self,
+        title: str,
+        text: str,
+        note_label: str,
+        accept_label: str,
+        parent: QtWidgets.QWidget | None,
+    ) -> None:
         super().__init__(parent)
-        self.setWindowTitle("They contacted me")
+        self.setWindowTitle(title)
         layout = QtWidgets.QVBoxLayout(self)
-        reminder = QtWidgets.QLabel(HOOVER_REMINDER)
-        reminder.setWordWrap(True)
-        layout.addWidget(reminder)
-        layout.addWidget(QtWidgets.QLabel("A note for yourself (optional, kept private):"))
+        message = QtWidgets.QLabel(text)
+        message.setWordWrap(True)
+        layout.addWidget(message)
+        layout.addWidget(QtWidgets.QLabel(note_label))
         self.note_edit = QtWidgets.QPlainTextEdit()
         self.note_edit.setFixedHeight(80)
         layout.addWidget(self.note_edit)
         buttons = QtWidgets.QDialogButtonBox()
-        buttons.addButton(
-            "Log it — I didn't answer", QtWidgets.QDialogButtonBox.ButtonRole.AcceptRole
-        )
+        buttons.addButton(accept_label, QtWidgets.QDialogButtonBox.ButtonRole.AcceptRole)
         buttons.addButton("Cancel", QtWidgets.QDialogButtonBox.ButtonRole.RejectRole)
         buttons.accepted.connect(self.accept)
         buttons.rejected.connect(self.reject)
@@ -50,33 +55,29 @@ class HooverDialog(QtWidgets.QDialog):
         return self.note_edit.toPlainText().strip() or None
 
 
-class SlipDialog(QtWidgets.QDialog):
+class HooverDialog(_NoteDialog):
+    """'They contacted me': a reminder of the boundary and an optional note."""
+
+    def __init__(self, parent: QtWidgets.QWidget | None = None) -> None:
+        super().__init__(
+            "They contacted me",
+            HOOVER_REMINDER,
+            "A note for yourself (optional, kept private):",
+            "Log it — I didn't answer",
+            parent,
+        )
+
+
+class SlipDialog(_NoteDialog):
     """'I slipped — I contacted them': compassionate confirmation before the reset."""
 
     def __init__(self, summary: StreakSummary, parent: QtWidgets.QWidget | None = None) -> None:
-        super().__init__(parent)
-        self.setWindowTitle("I contacted them")
-        layout = QtWidgets.QVBoxLayout(self)
-        text = QtWidgets.QLabel(
+        super().__init__(
+            "I contacted them",
             SLIP_QUESTION.format(
                 longest=summary.longest_streak_days, total=summary.total_no_contact_days
-            )
+            ),
+            "What happened? (optional, kept private)",
+            "Log it and begin again",
+            parent,
         )
-        text.setWordWrap(True)
-        layout.addWidget(text)
-        layout.addWidget(QtWidgets.QLabel("What happened? (optional, kept private)"))
-        self.note_edit = QtWidgets.QPlainTextEdit()
-        self.note_edit.setFixedHeight(70)
-        layout.addWidget(self.note_edit)
-        buttons = QtWidgets.QDialogButtonBox()
-        buttons.addButton(
-            "Log it and begin again", QtWidgets.QDialogButtonBox.ButtonRole.AcceptRole
-        )
-        buttons.addButton("Cancel", QtWidgets.QDialogButtonBox.ButtonRole.RejectRole)
-        buttons.accepted.connect(self.accept)
-        buttons.rejected.connect(self.reject)
-        layout.addWidget(buttons)
-
-    def note(self) -> str | None:
-        """The note, or None when left empty."""
-        return self.note_edit.toPlainText().strip() or None

@@ -59,7 +59,11 @@ def start_xvfb() -> tuple[subprocess.Popen[bytes], str]:
 
 def windows_named(name: str, env: dict[str, str]) -> list[str]:
     out = subprocess.run(
-        ["xdotool", "search", "--name", name], env=env, capture_output=True, text=True, check=False
+        ["xdotool", "search", "--onlyvisible", "--name", name],
+        env=env,
+        capture_output=True,
+        text=True,
+        check=False,
     )
     return out.stdout.split()
 
@@ -178,11 +182,19 @@ def main() -> int:
         ]
         report["hits"] = sorted({e["domain"] for e in events if e.get("event") == "blocked_hit"})
 
-        dialog = windows_named("Take a breath", env)
-        if dialog:
-            subprocess.run(["xdotool", "windowactivate", "--sync", dialog[0]], env=env, check=False)
-            subprocess.run(["xdotool", "key", "--window", dialog[0], "Return"], env=env, check=True)
-            wait_for(lambda: not windows_named("Take a breath", env), 10)
+        # "Close — I'm staying strong" is the default button: Return presses it.
+        for _ in range(5):
+            dialog = windows_named("Take a breath", env)
+            if not dialog:
+                break
+            subprocess.run(
+                ["xdotool", "key", "--window", dialog[0], "Return"],
+                env=env,
+                check=False,
+                capture_output=True,
+            )
+            if wait_for(lambda: not windows_named("Take a breath", env), 5):
+                break
         report["dialogs_after_close"] = len(windows_named("Take a breath", env))
         time.sleep(0.5)
         export = root / "export.json"

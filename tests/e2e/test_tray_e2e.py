@@ -163,7 +163,7 @@ def test_onboarding_then_autostart_entry(tmp_path: Path, artifacts: Path) -> Non
 
         def onboarding_visible() -> bool:
             out = subprocess.run(
-                ["xdotool", "search", "--name", "Welcome to No Contact"],
+                ["xdotool", "search", "--onlyvisible", "--name", "Welcome to No Contact"],
                 env=env,
                 capture_output=True,
                 text=True,
@@ -173,7 +173,7 @@ def test_onboarding_then_autostart_entry(tmp_path: Path, artifacts: Path) -> Non
         wait_for(onboarding_visible, 20, "the onboarding window")
         session.screenshot(artifacts / "onboarding.png")
         window = subprocess.run(
-            ["xdotool", "search", "--name", "Welcome to No Contact"],
+            ["xdotool", "search", "--onlyvisible", "--name", "Welcome to No Contact"],
             env=env,
             capture_output=True,
             text=True,
