@@ -26,6 +26,12 @@ from nocontact_desktop.ui.main_window import MainWindow, ReasonsDialog
 from nocontact_desktop.ui.moment_dialogs import SLIP_AFTER, HooverDialog, SlipDialog
 from nocontact_desktop.ui.onboarding import OnboardingDialog
 from nocontact_desktop.ui.qt import QtCore, QtWidgets
+from nocontact_desktop.ui.reflect_dialog import (
+    DEFAULT_COUNTDOWN,
+    MAX_COUNTDOWN,
+    MIN_COUNTDOWN,
+    clamp_countdown,
+)
 from nocontact_desktop.ui.single_instance import SingleInstance
 from nocontact_desktop.ui.site_attempts import SiteAttempts
 from nocontact_desktop.ui.support_features import SupportFeatures
@@ -157,6 +163,19 @@ class TrayApp(QtCore.QObject):
         self.window.add_page("Blocked", self.blocked_page, before="Settings")
         self.site_attempts.helper_connected.connect(self.blocked_page.set_helper_running)
         self.blocked_page.set_helper_running(False)
+        box = QtWidgets.QGroupBox("Before a blocked site or app opens")
+        form = QtWidgets.QFormLayout(box)
+        self.countdown_spin = QtWidgets.QSpinBox()
+        self.countdown_spin.setRange(MIN_COUNTDOWN, MAX_COUNTDOWN)
+        self.countdown_spin.setSuffix(" s")
+        self.countdown_spin.setValue(
+            clamp_countdown(int(self.store.setting("countdown_seconds", DEFAULT_COUNTDOWN)))
+        )
+        self.countdown_spin.valueChanged.connect(
+            lambda value: self.store.set_setting("countdown_seconds", int(value))
+        )
+        form.addRow("Wait before “Open anyway”:", self.countdown_spin)
+        self.window.settings.add_section(box)
 
     def _setup_app_gate(self) -> None:
         # Gated apps freeze at launch and wait for the dialog; the Apps page edits the list.

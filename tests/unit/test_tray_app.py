@@ -180,3 +180,10 @@ def test_autostart_command_keeps_an_explicit_data_dir(tmp_path: Path) -> None:
     command = autostart_command(tmp_path)
     assert command[-3:] == ["--data-dir", str(tmp_path), "tray"]
     assert autostart_command(None)[-1] == "tray"
+
+
+def test_countdown_setting_is_kept_within_limits(tray: TrayApp, store: Store) -> None:
+    tray.countdown_spin.setValue(45)
+    assert store.setting("countdown_seconds") == 45
+    tray.countdown_spin.setValue(1000)
+    assert store.setting("countdown_seconds") == 300
