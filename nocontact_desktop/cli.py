@@ -179,7 +179,7 @@ def cmd_block_add(ctx: Context) -> int:
     store = ctx.store()
     try:
         blocklist = Blocklist(store)
-        new = blocklist.add(ctx.args.targets, ctx.clock.now())
+        new = blocklist.add(ctx.args.items, ctx.clock.now())
         domains = blocklist.domains()
     finally:
         store.close()
@@ -196,7 +196,7 @@ def cmd_block_remove(ctx: Context) -> int:
     store = ctx.store()
     try:
         blocklist = Blocklist(store)
-        removed = blocklist.remove(ctx.args.targets)
+        removed = blocklist.remove(ctx.args.items)
         domains = blocklist.domains()
     finally:
         store.close()
@@ -277,7 +277,7 @@ def _gate_list(store: Store) -> GateList:
 def cmd_gate_add(ctx: Context) -> int:
     store = ctx.store()
     try:
-        new = _gate_list(store).add(ctx.args.apps, ctx.clock.now())
+        new = _gate_list(store).add(ctx.args.items, ctx.clock.now())
     finally:
         store.close()
     for app in new:
@@ -288,7 +288,7 @@ def cmd_gate_add(ctx: Context) -> int:
 def cmd_gate_remove(ctx: Context) -> int:
     store = ctx.store()
     try:
-        removed = _gate_list(store).remove(ctx.args.apps)
+        removed = _gate_list(store).remove(ctx.args.items)
     finally:
         store.close()
     for app in removed:
@@ -393,9 +393,7 @@ def cmd_doctor(ctx: Context) -> int:
             blocked = Blocklist(store).domains()
         finally:
             store.close()
-    helper_check, state = doctor.check_helper(
-        HelperClient(_socket_path(ctx)), _service_status
-    )
+    helper_check, state = doctor.check_helper(HelperClient(_socket_path(ctx)), _service_status)
     checks.append(helper_check)
     hosts_file = Path(state["hosts_file"]) if state and "hosts_file" in state else None
     passes = [d for p in (state or {}).get("passes", []) for d in p.get("domains", [])]
@@ -433,6 +431,33 @@ def _common(parser: argparse.ArgumentParser, *, top: bool) -> None:
     )
 
 
+Command = tuple[Callable[[Context], int], str]
+
+
+def _list_commands(
+    sub: argparse._SubParsersAction[_Parser],
+    noun: str,
+    help_text: str,
+    item: str,
+    *,
+    add: Command,
+    remove: Command,
+    show: Command,
+) -> None:
+    """`NOUN add ITEM...`, `NOUN remove ITEM...` and `NOUN list [--json]` (block, gate)."""
+    group = sub.add_parser(noun, help=help_text)
+    group_sub = group.add_subparsers(dest=f"{noun}_command", required=True, parser_class=_Parser)
+    for name, (func, text) in (("add", add), ("remove", remove)):
+        command = group_sub.add_parser(name, help=text)
+        _common(command, top=False)
+        command.add_argument("items", nargs="+", metavar=item)
+        command.set_defaults(func=func)
+    listing = group_sub.add_parser("list", help=show[1])
+    _common(listing, top=False)
+    listing.add_argument("--json", action="store_true")
+    listing.set_defaults(func=show[0])
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser for every command of DESIGN §9."""
     parser = _Parser(prog="nocontact", description="No Contact — keep your no-contact promise.")
@@ -460,20 +485,15 @@ def build_parser() -> argparse.ArgumentParser:
     imp = add("import", cmd_import, "import an export file")
     imp.add_argument("path", metavar="PATH")
 
-    block = sub.add_parser("block", help="the sites to block")
-    block_sub = block.add_subparsers(dest="block_command", required=True, parser_class=_Parser)
-    for name, func, text in (
-        ("add", cmd_block_add, "block profile addresses, sites or platforms"),
-        ("remove", cmd_block_remove, "unblock targets"),
-    ):
-        command = block_sub.add_parser(name, help=text)
-        _common(command, top=False)
-        command.add_argument("targets", nargs="+", metavar="TARGET")
-        command.set_defaults(func=func)
-    block_list = block_sub.add_parser("list", help="list the blocked targets")
-    _common(block_list, top=False)
-    block_list.add_argument("--json", action="store_true")
-    block_list.set_defaults(func=cmd_block_list)
+    _list_commands(
+        sub,
+        "block",
+        "the sites to block",
+        "TARGET",
+        add=(cmd_block_add, "block profile addresses, sites or platforms"),
+        remove=(cmd_block_remove, "unblock targets"),
+        show=(cmd_block_list, "list the blocked targets"),
+    )
 
     hosts = sub.add_parser("hosts", help="the hosts-file section")
     hosts_sub = hosts.add_subparsers(dest="hosts_command", required=True, parser_class=_Parser)
@@ -489,20 +509,15 @@ def build_parser() -> argparse.ArgumentParser:
         command.add_argument("--hosts-file", metavar="PATH", required=True)
         command.set_defaults(func=func)
 
-    gate = sub.add_parser("gate", help="apps that wait for the delay dialog")
-    gate_sub = gate.add_subparsers(dest="gate_command", required=True, parser_class=_Parser)
-    for name, func, text in (
-        ("add", cmd_gate_add, "gate apps (preset, executable name or path)"),
-        ("remove", cmd_gate_remove, "stop gating apps"),
-    ):
-        command = gate_sub.add_parser(name, help=text)
-        _common(command, top=False)
-        command.add_argument("apps", nargs="+", metavar="APP")
-        command.set_defaults(func=func)
-    gate_list = gate_sub.add_parser("list", help="list the gated apps")
-    _common(gate_list, top=False)
-    gate_list.add_argument("--json", action="store_true")
-    gate_list.set_defaults(func=cmd_gate_list)
+    _list_commands(
+        sub,
+        "gate",
+        "apps that wait for the delay dialog",
+        "APP",
+        add=(cmd_gate_add, "gate apps (preset, executable name or path)"),
+        remove=(cmd_gate_remove, "stop gating apps"),
+        show=(cmd_gate_list, "list the gated apps"),
+    )
 
     helper = sub.add_parser("helper", help="the privileged helper that blocks sites")
     helper_sub = helper.add_subparsers(dest="helper_command", required=True, parser_class=_Parser)
