@@ -32,14 +32,14 @@ import psutil
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from nocontact_desktop.core.app_gate import (
+from nocontact_desktop.core.app_gate.rules import load_presets
+from nocontact_desktop.core.app_gate.watcher import (
     DEFAULT_TICK_INTERVAL,
     AppGate,
     GatedProcess,
     GateStats,
     ProcessSource,
 )
-from nocontact_desktop.core.gate_rules import load_presets
 
 LAUNCHES = 50
 BURST = 500

@@ -24,7 +24,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests" / "integrat
 
 from helper_harness import RunningHelper, client_hello, make_root
 
-from nocontact_desktop.core.helper_client import EventStream
+from nocontact_desktop.core.helper_link.client import EventStream
 
 
 def percentile(samples: list[float], fraction: float) -> float:

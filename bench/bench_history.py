@@ -33,9 +33,9 @@ sys.path.insert(0, str(REPO / "tests"))
 from fakes import make_store
 
 from nocontact_desktop.core.clock import ManualClock
-from nocontact_desktop.core.events import EventKind
-from nocontact_desktop.core.history import load_cells, load_history, year_range
-from nocontact_desktop.core.store import Store, to_us
+from nocontact_desktop.core.storage.store import Store, to_us
+from nocontact_desktop.core.streak.events import EventKind
+from nocontact_desktop.core.streak.history import load_cells, load_history, year_range
 
 BUDGET_MS = 50.0
 ZONE = "Europe/Berlin"
@@ -124,8 +124,8 @@ def main() -> int:
             max(3, args.runs // 3),
         )
 
-        from nocontact_desktop.ui.history_window import HistoryWindow
         from nocontact_desktop.ui.qt import QtCore, QtWidgets
+        from nocontact_desktop.ui.windows.history_window import HistoryWindow
 
         def quiet(kind: object, context: object, message: str) -> None:
             # The offscreen platform says it cannot size windows like a window manager; the

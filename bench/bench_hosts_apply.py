@@ -24,9 +24,9 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from nocontact_desktop.core.domains import normalize_domain
-from nocontact_desktop.core.hosts_section import apply_to_file
-from nocontact_desktop.core.presets import load_presets
+from nocontact_desktop.core.blocking.domains import normalize_domain
+from nocontact_desktop.core.blocking.hosts_section import apply_to_file
+from nocontact_desktop.core.blocking.presets import load_presets
 
 BUDGET_MS = 20.0
 BUDGET_RATIO = 3.0

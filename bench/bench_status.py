@@ -18,8 +18,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
 from fakes import make_store
 
 from nocontact_desktop.core.clock import ManualClock
-from nocontact_desktop.core.events import EventKind
-from nocontact_desktop.core.tracker import Tracker
+from nocontact_desktop.core.streak.events import EventKind
+from nocontact_desktop.core.streak.tracker import Tracker
 
 KINDS = (
     [EventKind.URGE] * 5

@@ -18,26 +18,30 @@ from typing import NoReturn
 
 from nocontact_desktop import __version__
 from nocontact_desktop.core import doctor
-from nocontact_desktop.core.blocklist import Blocklist, push_to_helper
+from nocontact_desktop.core.app_gate.gate_list import GateList
+from nocontact_desktop.core.app_gate.rules import load_presets as load_gate_presets
+from nocontact_desktop.core.blocking.blocklist import Blocklist, push_to_helper
+from nocontact_desktop.core.blocking.hosts_section import (
+    apply_to_file,
+    remove_from_file,
+    render_section,
+)
 from nocontact_desktop.core.clock import Clock, SystemClock
 from nocontact_desktop.core.errors import BadInput
-from nocontact_desktop.core.events import LOGGABLE_KINDS, parse_kind
-from nocontact_desktop.core.export import import_data, read_export, write_export
-from nocontact_desktop.core.gate_list import GateList
-from nocontact_desktop.core.gate_rules import load_presets as load_gate_presets
-from nocontact_desktop.core.helper_client import (
+from nocontact_desktop.core.helper_link.client import (
     HelperClient,
     HelperError,
     HelperServiceError,
     HelperUnavailable,
     default_socket_path,
 )
-from nocontact_desktop.core.hosts_section import apply_to_file, remove_from_file, render_section
 from nocontact_desktop.core.paths import DB_FILE_NAME, resolve_data_dir
-from nocontact_desktop.core.store import Store
+from nocontact_desktop.core.storage.export import import_data, read_export, write_export
+from nocontact_desktop.core.storage.store import Store
+from nocontact_desktop.core.storage.vault import KeyUnavailable, key_source, open_data
+from nocontact_desktop.core.streak.events import LOGGABLE_KINDS, parse_kind
+from nocontact_desktop.core.streak.tracker import Tracker
 from nocontact_desktop.core.timeparse import parse_instant, require_not_future
-from nocontact_desktop.core.tracker import Tracker
-from nocontact_desktop.core.vault import KeyUnavailable, key_source, open_data
 from nocontact_desktop.platform import current as current_platform
 
 EXIT_OK = 0

@@ -6,8 +6,8 @@ from datetime import datetime
 from pathlib import Path
 
 from nocontact_desktop.core.clock import ManualClock
-from nocontact_desktop.core.sealing import AesGcmSealer
-from nocontact_desktop.core.store import Store, open_store
+from nocontact_desktop.core.storage.sealing import AesGcmSealer
+from nocontact_desktop.core.storage.store import Store, open_store
 
 TEST_KEY = bytes(range(32))
 

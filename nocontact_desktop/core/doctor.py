@@ -15,8 +15,8 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
-from nocontact_desktop.core.helper_client import HelperClient, HelperError, HelperUnavailable
-from nocontact_desktop.core.hosts_section import read_section_names, section_state
+from nocontact_desktop.core.blocking.hosts_section import read_section_names, section_state
+from nocontact_desktop.core.helper_link.client import HelperClient, HelperError, HelperUnavailable
 from nocontact_desktop.core.paths import DB_FILE_NAME
 
 

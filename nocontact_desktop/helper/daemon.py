@@ -3,7 +3,7 @@
 It does exactly what DESIGN §2 allows:
 
 - keeps the managed section of the hosts file equal to *blocklist minus active passes*
-  (written atomically by :mod:`nocontact_desktop.core.hosts_section` /
+  (written atomically by :mod:`nocontact_desktop.core.blocking.hosts_section` /
   :mod:`nocontact_desktop.core.atomic_file`, then the OS DNS cache is flushed);
 - notices when the file is changed behind its back (a cheap ``stat`` every
   ``tamper_check_interval`` seconds, the content only when the stat changed) and puts the
@@ -42,13 +42,11 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any, Final, Protocol
 
-from nocontact_desktop.core import hosts_section
+from nocontact_desktop.core.blocking import hosts_section
+from nocontact_desktop.core.blocking.domains import normalize_domain
 from nocontact_desktop.core.clock import Clock
-from nocontact_desktop.core.domains import normalize_domain
 from nocontact_desktop.core.errors import BadInput
-from nocontact_desktop.helper.ipc_server import EventHub, IpcServer, PeerSocket
-from nocontact_desktop.helper.listener import BlockedHit, Listener
-from nocontact_desktop.helper.protocol import (
+from nocontact_desktop.core.helper_link.protocol import (
     MAX_DOMAINS,
     MAX_PASS_MINUTES,
     PROTOCOL_VERSION,
@@ -63,6 +61,8 @@ from nocontact_desktop.helper.protocol import (
     SetBlocklist,
     Subscribe,
 )
+from nocontact_desktop.helper.ipc_server import EventHub, IpcServer, PeerSocket
+from nocontact_desktop.helper.listener import BlockedHit, Listener
 
 log = logging.getLogger(__name__)
 

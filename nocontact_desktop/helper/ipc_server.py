@@ -1,4 +1,4 @@
-"""The helper's IPC server: a Unix socket speaking :mod:`nocontact_desktop.helper.protocol`.
+"""The helper's IPC server: a Unix socket speaking the protocol of ``core.helper_link``.
 
 Who may command the helper is decided by the kernel, not by anything the client sends: the
 socket file is mode 0666 (any local user can *connect*), and every connection's peer uid is
@@ -34,7 +34,7 @@ from collections.abc import Awaitable, Callable, Mapping
 from pathlib import Path
 from typing import Any, Final, Protocol
 
-from nocontact_desktop.helper.protocol import (
+from nocontact_desktop.core.helper_link.protocol import (
     MAX_MESSAGE_BYTES,
     ErrorCode,
     ProtocolError,

@@ -23,9 +23,9 @@ from typing import Final, Protocol
 
 import psutil
 
+from nocontact_desktop.core.app_gate.rules import Matcher, ProcessIdentity
 from nocontact_desktop.core.errors import BadInput
-from nocontact_desktop.core.gate_rules import Matcher, ProcessIdentity
-from nocontact_desktop.core.helper_client import HelperServiceError
+from nocontact_desktop.core.helper_link.client import HelperServiceError
 
 # --- Start at login (autostart) ---
 
@@ -659,7 +659,7 @@ def uninstall_helper(
         _checked(runner(["systemctl", "disable", "--now", HELPER_UNIT_NAME]), "systemctl disable")
         target.unlink()
         _checked(runner(["systemctl", "daemon-reload"]), "systemctl daemon-reload")
-    from nocontact_desktop.core.hosts_section import remove_from_file  # noqa: PLC0415
+    from nocontact_desktop.core.blocking.hosts_section import remove_from_file  # noqa: PLC0415
 
     remove_from_file(hosts_file)
     with contextlib.suppress(FileNotFoundError):

@@ -22,9 +22,9 @@ from typing import Final, Protocol
 
 import psutil
 
+from nocontact_desktop.core.app_gate.rules import Matcher, ProcessIdentity
 from nocontact_desktop.core.errors import BadInput
-from nocontact_desktop.core.gate_rules import Matcher, ProcessIdentity
-from nocontact_desktop.core.helper_client import HelperServiceError
+from nocontact_desktop.core.helper_link.client import HelperServiceError
 from nocontact_desktop.platform import psutil_processes as _shared
 
 # --- Start at login (autostart) ---
@@ -279,7 +279,7 @@ def uninstall_helper(
     target = daemons_dir / f"{HELPER_LABEL}.plist"
     runner(["/bin/launchctl", "bootout", f"system/{HELPER_LABEL}"])  # fails if not loaded
     target.unlink(missing_ok=True)
-    from nocontact_desktop.core.hosts_section import remove_from_file  # noqa: PLC0415
+    from nocontact_desktop.core.blocking.hosts_section import remove_from_file  # noqa: PLC0415
 
     remove_from_file(hosts_file)
     with contextlib.suppress(FileNotFoundError):

@@ -12,7 +12,7 @@ from typing import Any
 
 import psutil
 
-from nocontact_desktop.core.gate_rules import ProcessIdentity
+from nocontact_desktop.core.app_gate.rules import ProcessIdentity
 
 
 def list_pids() -> set[int]:

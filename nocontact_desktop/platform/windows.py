@@ -13,7 +13,7 @@ import os
 import subprocess
 from typing import Any
 
-from nocontact_desktop.core.gate_rules import Matcher, ProcessIdentity
+from nocontact_desktop.core.app_gate.rules import Matcher, ProcessIdentity
 from nocontact_desktop.platform import psutil_processes as _shared
 
 # --- Start at login (autostart) ---

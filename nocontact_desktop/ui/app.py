@@ -8,34 +8,34 @@ import sys
 import time
 from pathlib import Path
 
-from nocontact_desktop.core.blocklist import push_to_helper
+from nocontact_desktop.core.blocking.blocklist import push_to_helper
 from nocontact_desktop.core.clock import Clock
-from nocontact_desktop.core.events import EventKind
-from nocontact_desktop.core.helper_client import default_socket_path
-from nocontact_desktop.core.milestones import milestone_text
+from nocontact_desktop.core.helper_link.client import default_socket_path
 from nocontact_desktop.core.paths import ensure_private_dir
-from nocontact_desktop.core.store import Store
-from nocontact_desktop.core.tracker import Tracker
-from nocontact_desktop.core.vault import KeyUnavailable, open_data
+from nocontact_desktop.core.storage.store import Store
+from nocontact_desktop.core.storage.vault import KeyUnavailable, open_data
+from nocontact_desktop.core.streak.events import EventKind
+from nocontact_desktop.core.streak.milestones import milestone_text
+from nocontact_desktop.core.streak.tracker import Tracker
 from nocontact_desktop.platform import current as current_platform
-from nocontact_desktop.ui.app_gate_controller import AppGateController
-from nocontact_desktop.ui.apps_page import AppsPage
-from nocontact_desktop.ui.blocked_page import BlockedPage
-from nocontact_desktop.ui.day_scheduler import DayScheduler
-from nocontact_desktop.ui.main_window import MainWindow, ReasonsDialog
-from nocontact_desktop.ui.moment_dialogs import SLIP_AFTER, HooverDialog, SlipDialog
-from nocontact_desktop.ui.onboarding import OnboardingDialog
-from nocontact_desktop.ui.qt import QtCore, QtWidgets
-from nocontact_desktop.ui.reflect_dialog import (
+from nocontact_desktop.ui.controllers.blocked_sites import SiteAttempts
+from nocontact_desktop.ui.controllers.gated_apps import AppGateController
+from nocontact_desktop.ui.controllers.support import SupportFeatures
+from nocontact_desktop.ui.dialogs.moment_dialogs import SLIP_AFTER, HooverDialog, SlipDialog
+from nocontact_desktop.ui.dialogs.reflect_dialog import (
     DEFAULT_COUNTDOWN,
     MAX_COUNTDOWN,
     MIN_COUNTDOWN,
     clamp_countdown,
 )
+from nocontact_desktop.ui.pages.apps_page import AppsPage
+from nocontact_desktop.ui.pages.blocked_page import BlockedPage
+from nocontact_desktop.ui.qt import QtCore, QtWidgets
 from nocontact_desktop.ui.single_instance import SingleInstance
-from nocontact_desktop.ui.site_attempts import SiteAttempts
-from nocontact_desktop.ui.support_features import SupportFeatures
-from nocontact_desktop.ui.tray_icon import app_icon, day_icon
+from nocontact_desktop.ui.tray.day_scheduler import DayScheduler
+from nocontact_desktop.ui.tray.icon import app_icon, day_icon
+from nocontact_desktop.ui.windows.main_window import MainWindow, ReasonsDialog
+from nocontact_desktop.ui.windows.onboarding import OnboardingDialog
 
 log = logging.getLogger("nocontact.tray")
 

@@ -207,7 +207,7 @@ def main() -> int:
         ]
 
         # A pass (the helper runs with 3-second "minutes"): unblocked during it, blocked after.
-        from nocontact_desktop.core.helper_client import HelperClient
+        from nocontact_desktop.core.helper_link.client import HelperClient
 
         domains = json.loads(
             subprocess.run(

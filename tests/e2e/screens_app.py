@@ -22,16 +22,16 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[2]))  # the repository
 from fakes import make_store
 
 from nocontact_desktop.core.clock import SystemClock
-from nocontact_desktop.core.events import EventKind
-from nocontact_desktop.core.journal import Journal
-from nocontact_desktop.core.store import Store, SupportPerson, to_us
-from nocontact_desktop.core.tracker import Tracker
-from nocontact_desktop.core.urge import SEAL_30_DAYS
-from nocontact_desktop.ui import emergency_window as ew
-from nocontact_desktop.ui.check_in_dialog import CheckInDialog
-from nocontact_desktop.ui.emergency_window import EmergencyWindow
-from nocontact_desktop.ui.history_window import HistoryWindow
+from nocontact_desktop.core.journal.entries import Journal
+from nocontact_desktop.core.journal.urge import SEAL_30_DAYS
+from nocontact_desktop.core.storage.store import Store, SupportPerson, to_us
+from nocontact_desktop.core.streak.events import EventKind
+from nocontact_desktop.core.streak.tracker import Tracker
+from nocontact_desktop.ui.dialogs.check_in_dialog import CheckInDialog
 from nocontact_desktop.ui.qt import QtCore, QtWidgets
+from nocontact_desktop.ui.windows import emergency_window as ew
+from nocontact_desktop.ui.windows.emergency_window import EmergencyWindow
+from nocontact_desktop.ui.windows.history_window import HistoryWindow
 
 
 def seed(store: Store, clock: SystemClock) -> None:

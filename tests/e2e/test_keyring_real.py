@@ -62,8 +62,8 @@ def _fingerprint(key: bytes) -> str:
 def _child(request: dict[str, Any]) -> dict[str, Any]:
     import keyring
 
-    from nocontact_desktop.core import key_store
-    from nocontact_desktop.core.sealing import AesGcmSealer, SealError
+    from nocontact_desktop.core.storage import key_store
+    from nocontact_desktop.core.storage.sealing import AesGcmSealer, SealError
 
     op = request["op"]
     account = request.get("account", "")

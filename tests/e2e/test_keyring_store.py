@@ -55,14 +55,14 @@ SECRET_SERVICE = "keyring.backends.SecretService.Keyring"
 
 
 def _child(request: dict[str, Any]) -> dict[str, Any]:
-    from nocontact_desktop.core import key_store
     from nocontact_desktop.core.clock import SystemClock
-    from nocontact_desktop.core.events import EventKind
-    from nocontact_desktop.core.journal import Journal
+    from nocontact_desktop.core.journal.entries import Journal
     from nocontact_desktop.core.paths import DB_FILE_NAME
-    from nocontact_desktop.core.tracker import Tracker
-    from nocontact_desktop.core.vault import KEYRING_SERVICE, key_source, open_data
-    from nocontact_desktop.core.wipe import data_files, wipe_all
+    from nocontact_desktop.core.storage import key_store
+    from nocontact_desktop.core.storage.vault import KEYRING_SERVICE, key_source, open_data
+    from nocontact_desktop.core.storage.wipe import data_files, wipe_all
+    from nocontact_desktop.core.streak.events import EventKind
+    from nocontact_desktop.core.streak.tracker import Tracker
 
     data_dir = Path(request["data_dir"])
     op = request["op"]

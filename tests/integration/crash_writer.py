@@ -22,8 +22,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from fakes import make_store
 
-from nocontact_desktop.core.events import EventKind
 from nocontact_desktop.core.paths import DB_FILE_NAME
+from nocontact_desktop.core.streak.events import EventKind
 
 
 def child(data_dir: Path, write_fd: int, trial: int) -> None:

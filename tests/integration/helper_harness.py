@@ -23,7 +23,7 @@ from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
-from nocontact_desktop.core.helper_client import (
+from nocontact_desktop.core.helper_link.client import (
     EventStream,
     HelperClient,
     HelperUnavailable,

@@ -35,12 +35,12 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from helper_harness import HOSTS_ORIGINAL, RunningHelper, wait_for
 
-from nocontact_desktop.core.helper_client import (
+from nocontact_desktop.core.blocking.hosts_section import apply_section
+from nocontact_desktop.core.helper_link.client import (
     HelperClient,
     HelperError,
     HelperUnavailable,
 )
-from nocontact_desktop.core.hosts_section import apply_section
 
 BLOCKED = ["blocked.nocontact-test.example", "www.blocked.nocontact-test.example"]
 

@@ -23,14 +23,14 @@ from pathlib import Path
 import psutil
 import pytest
 
-from nocontact_desktop.core.app_gate import (
+from nocontact_desktop.core.app_gate.rules import GatedApp, load_presets
+from nocontact_desktop.core.app_gate.watcher import (
     DEFAULT_TICK_INTERVAL,
     AppGate,
     GatedProcess,
     GateState,
 )
 from nocontact_desktop.core.clock import ManualClock
-from nocontact_desktop.core.gate_rules import GatedApp, load_presets
 
 if not sys.platform.startswith("linux"):
     pytest.skip("real-process tests of the app gate run on Linux only", allow_module_level=True)
@@ -292,7 +292,7 @@ def test_safety_net_resumes_a_forgotten_frozen_app(
     clock.advance(timedelta(seconds=119))
     w.gate.tick()
     assert wait_for(lambda: proc_state(child.pid) == "T", 1.0)
-    with caplog.at_level(logging.INFO, logger="nocontact_desktop.core.app_gate"):
+    with caplog.at_level(logging.INFO, logger="nocontact_desktop.core.app_gate.watcher"):
         clock.advance(timedelta(seconds=2))
         w.gate.tick()
     assert gp.state is GateState.RELEASED and w.settled == [gp]

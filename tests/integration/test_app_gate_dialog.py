@@ -14,9 +14,9 @@ from fakes import clock_at, make_store
 from pytestqt.qtbot import QtBot
 
 from nocontact_desktop.core.clock import SystemClock
-from nocontact_desktop.core.events import EventKind
-from nocontact_desktop.core.store import Store
-from nocontact_desktop.ui.app_gate_controller import AppGateController
+from nocontact_desktop.core.storage.store import Store
+from nocontact_desktop.core.streak.events import EventKind
+from nocontact_desktop.ui.controllers.gated_apps import AppGateController
 
 pytestmark = pytest.mark.skipif(sys.platform != "linux", reason="real Linux processes")
 

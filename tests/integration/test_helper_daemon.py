@@ -26,9 +26,9 @@ from helper_harness import (
     wait_for,
 )
 
-from nocontact_desktop.core.helper_client import HelperClient, HelperError
-from nocontact_desktop.core.hosts_section import read_section_names, section_state
-from nocontact_desktop.helper.protocol import MAX_MESSAGE_BYTES
+from nocontact_desktop.core.blocking.hosts_section import read_section_names, section_state
+from nocontact_desktop.core.helper_link.client import HelperClient, HelperError
+from nocontact_desktop.core.helper_link.protocol import MAX_MESSAGE_BYTES
 
 BLOCKLIST = ["instagram.com", "www.instagram.com", "m.instagram.com"]
 

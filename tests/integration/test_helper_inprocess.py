@@ -19,11 +19,9 @@ from typing import Any
 
 import pytest
 
+from nocontact_desktop.core.blocking.hosts_section import read_section_names
 from nocontact_desktop.core.clock import ManualClock
-from nocontact_desktop.core.hosts_section import read_section_names
-from nocontact_desktop.helper.daemon import HelperConfig, HelperDaemon
-from nocontact_desktop.helper.ipc_server import EventHub, IpcServer, PeerSocket, Subscriber
-from nocontact_desktop.helper.protocol import (
+from nocontact_desktop.core.helper_link.protocol import (
     ErrorCode,
     GetState,
     GrantPass,
@@ -32,6 +30,8 @@ from nocontact_desktop.helper.protocol import (
     Request,
     SetBlocklist,
 )
+from nocontact_desktop.helper.daemon import HelperConfig, HelperDaemon
+from nocontact_desktop.helper.ipc_server import EventHub, IpcServer, PeerSocket, Subscriber
 from nocontact_desktop.platform.linux import peer_uid
 
 START = datetime(2026, 3, 7, 9, 0, tzinfo=UTC)
@@ -129,7 +129,7 @@ def test_a_stored_pass_cannot_outlast_the_longest_pass_after_the_clock_was_set_b
 def test_a_state_file_with_invalid_names_falls_back_to_the_hosts_section(
     tmp_path: Path, clock: ManualClock
 ) -> None:
-    from nocontact_desktop.core.hosts_section import apply_section
+    from nocontact_desktop.core.blocking.hosts_section import apply_section
 
     state_dir = tmp_path / "state"
     state_dir.mkdir(mode=0o700)

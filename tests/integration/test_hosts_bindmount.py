@@ -32,7 +32,7 @@ ORIGINAL = (
 
 SCRIPT = r"""
 import json, os, socket, subprocess, sys
-from nocontact_desktop.core.hosts_section import apply_to_file, remove_from_file
+from nocontact_desktop.core.blocking.hosts_section import apply_to_file, remove_from_file
 
 hosts, nsswitch = sys.argv[1], sys.argv[2]
 # Private propagation: nothing mounted here is seen outside the namespace.

@@ -16,7 +16,8 @@ from datetime import UTC, datetime, timedelta
 import psutil
 import pytest
 
-from nocontact_desktop.core.app_gate import (
+from nocontact_desktop.core.app_gate.rules import GatedApp, Matcher, ProcessIdentity
+from nocontact_desktop.core.app_gate.watcher import (
     FULL_SCAN_SECONDS,
     LAUNCHER_RECHECK_SECONDS,
     YOUNG_SECONDS,
@@ -26,7 +27,6 @@ from nocontact_desktop.core.app_gate import (
     ProcessSource,
 )
 from nocontact_desktop.core.clock import ManualClock
-from nocontact_desktop.core.gate_rules import GatedApp, Matcher, ProcessIdentity
 from nocontact_desktop.platform import linux, macos, windows
 
 SIGNAL = GatedApp("signal", "Signal", (Matcher("name", "signal-desktop"),), preset=True)
@@ -380,7 +380,7 @@ def test_safety_net_resumes_a_forgotten_frozen_app(
     rig.gate.hold(gp)  # the dialog is still on screen
     rig.tick(100)
     assert state_of(gp) is GateState.FROZEN
-    with caplog.at_level(logging.INFO, logger="nocontact_desktop.core.app_gate"):
+    with caplog.at_level(logging.INFO, logger="nocontact_desktop.core.app_gate.watcher"):
         rig.tick(21)
     assert state_of(gp) is GateState.RELEASED and rig.status(proc.pid) == "running"
     assert rig.settled == [gp]

@@ -11,12 +11,12 @@ import pytest
 
 from nocontact_desktop.core import atomic_file
 from nocontact_desktop.core.atomic_file import ConcurrentChangeError, VerifyError, write_atomic
-from nocontact_desktop.core.errors import BadInput
-from nocontact_desktop.core.hosts_section import (
+from nocontact_desktop.core.blocking.hosts_section import (
     apply_to_file,
     read_section_names,
     remove_from_file,
 )
+from nocontact_desktop.core.errors import BadInput
 
 ORIGINAL = b"127.0.0.1\tlocalhost\r\n::1 localhost\r\n# caf\xe9\r\n10.0.0.2 nas.lan"
 
@@ -241,7 +241,7 @@ def test_a_concurrent_edit_is_kept_and_the_write_retried(
             target.write_bytes(b"127.0.0.1 localhost\n10.0.0.9 added.lan\n")
         real_write(target, data, expect_current=expect_current)
 
-    from nocontact_desktop.core import hosts_section
+    from nocontact_desktop.core.blocking import hosts_section
 
     monkeypatch.setattr(hosts_section, "write_atomic", edit_once_before_writing)
     assert apply_to_file(path, ["a.com"]) is True

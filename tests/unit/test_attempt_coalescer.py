@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from nocontact_desktop.core.attempt_coalescer import AttemptCoalescer
+from nocontact_desktop.core.reflect.coalescer import AttemptCoalescer
 
 
 def test_burst_of_hits_opens_one_dialog() -> None:

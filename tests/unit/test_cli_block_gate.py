@@ -9,7 +9,7 @@ import pytest
 from fakes import clock_at
 
 from nocontact_desktop.cli import main
-from nocontact_desktop.core.hosts_section import BEGIN_MARKER
+from nocontact_desktop.core.blocking.hosts_section import BEGIN_MARKER
 
 
 def run(args: list[str], capsys: pytest.CaptureFixture[str]) -> tuple[int, str, str]:

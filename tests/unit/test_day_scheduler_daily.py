@@ -5,7 +5,7 @@ from __future__ import annotations
 from fakes import clock_at
 from pytestqt.qtbot import QtBot
 
-from nocontact_desktop.ui.day_scheduler import DayScheduler
+from nocontact_desktop.ui.tray.day_scheduler import DayScheduler
 
 
 def test_daily_job_uses_the_zone_and_follows_travel(qtbot: QtBot) -> None:

@@ -7,8 +7,8 @@ from pathlib import Path
 
 from nocontact_desktop.cli import _helper_run_argv
 from nocontact_desktop.core import doctor
-from nocontact_desktop.core.helper_client import HelperClient
-from nocontact_desktop.core.hosts_section import apply_section
+from nocontact_desktop.core.blocking.hosts_section import apply_section
+from nocontact_desktop.core.helper_link.client import HelperClient
 
 
 def test_section_check_compares_disk_with_list(tmp_path: Path) -> None:

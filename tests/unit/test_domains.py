@@ -6,7 +6,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from nocontact_desktop.core.domains import (
+from nocontact_desktop.core.blocking.domains import (
     is_valid_domain,
     normalize_domain,
     public_suffix,

@@ -11,14 +11,14 @@ from fakes import clock_at, make_store
 from pytestqt.qtbot import QtBot
 
 from nocontact_desktop.core.clock import ManualClock
-from nocontact_desktop.core.events import EventKind
-from nocontact_desktop.core.journal import Journal
-from nocontact_desktop.core.store import Store, SupportPerson
-from nocontact_desktop.core.tracker import Tracker
-from nocontact_desktop.ui import emergency_window as ew
-from nocontact_desktop.ui.emergency_window import EmergencyWindow
-from nocontact_desktop.ui.moment_dialogs import HooverDialog, SlipDialog
+from nocontact_desktop.core.journal.entries import Journal
+from nocontact_desktop.core.storage.store import Store, SupportPerson
+from nocontact_desktop.core.streak.events import EventKind
+from nocontact_desktop.core.streak.tracker import Tracker
+from nocontact_desktop.ui.dialogs.moment_dialogs import HooverDialog, SlipDialog
 from nocontact_desktop.ui.qt import Qt, QtCore, QtGui, QtWidgets
+from nocontact_desktop.ui.windows import emergency_window as ew
+from nocontact_desktop.ui.windows.emergency_window import EmergencyWindow
 
 
 @pytest.fixture

@@ -10,9 +10,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from nocontact_desktop.core.app_gate import ProcessSource
-from nocontact_desktop.core.errors import BadInput
-from nocontact_desktop.core.gate_rules import (
+from nocontact_desktop.core.app_gate.rules import (
     MAX_NAME_CHARS,
     OS_NAMES,
     PRESETS_FILE,
@@ -30,6 +28,8 @@ from nocontact_desktop.core.gate_rules import (
     parse_app_spec,
     parse_presets,
 )
+from nocontact_desktop.core.app_gate.watcher import ProcessSource
+from nocontact_desktop.core.errors import BadInput
 from nocontact_desktop.platform import linux, macos, windows
 
 

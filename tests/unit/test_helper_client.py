@@ -10,14 +10,14 @@ from pathlib import Path
 
 import pytest
 
-from nocontact_desktop.core.helper_client import (
+from nocontact_desktop.core.helper_link.client import (
     EventStream,
     HelperClient,
     HelperError,
     HelperUnavailable,
     default_socket_path,
 )
-from nocontact_desktop.helper.protocol import MAX_MESSAGE_BYTES
+from nocontact_desktop.core.helper_link.protocol import MAX_MESSAGE_BYTES
 
 Script = Callable[[socket.socket], None]
 

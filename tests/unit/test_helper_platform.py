@@ -23,7 +23,7 @@ from xml.etree import ElementTree
 import pytest
 
 from nocontact_desktop.core.errors import BadInput
-from nocontact_desktop.core.helper_client import HelperServiceError
+from nocontact_desktop.core.helper_link.client import HelperServiceError
 from nocontact_desktop.platform import linux, macos
 
 REPO = Path(__file__).resolve().parents[2]
@@ -282,7 +282,7 @@ def test_uninstall_stops_removes_the_unit_the_state_and_the_section(tmp_path: Pa
     (state / "state.json").write_text("{}")
     hosts = tmp_path / "hosts"
     original = b"127.0.0.1 localhost\n"
-    from nocontact_desktop.core.hosts_section import apply_section
+    from nocontact_desktop.core.blocking.hosts_section import apply_section
 
     hosts.write_bytes(apply_section(original, ["example.com"]))
     runner = FakeRunner()
@@ -431,7 +431,7 @@ def test_macos_uninstall_boots_out_and_removes_everything(tmp_path: Path) -> Non
     state = tmp_path / "state"
     state.mkdir()
     hosts = tmp_path / "hosts"
-    from nocontact_desktop.core.hosts_section import apply_section
+    from nocontact_desktop.core.blocking.hosts_section import apply_section
 
     hosts.write_bytes(apply_section(b"127.0.0.1 localhost\n", ["example.com"]))
     runner = FakeRunner()

@@ -10,8 +10,10 @@ from fakes import clock_at, make_store
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from nocontact_desktop.core.events import Event, EventKind
-from nocontact_desktop.core.history import (
+from nocontact_desktop.core.journal.entries import Journal
+from nocontact_desktop.core.streak.count import summarize
+from nocontact_desktop.core.streak.events import Event, EventKind
+from nocontact_desktop.core.streak.history import (
     DayKind,
     count_per_day,
     day_cells,
@@ -21,9 +23,7 @@ from nocontact_desktop.core.history import (
     week_grid,
     year_range,
 )
-from nocontact_desktop.core.journal import Journal
-from nocontact_desktop.core.streak import summarize
-from nocontact_desktop.core.tracker import Tracker
+from nocontact_desktop.core.streak.tracker import Tracker
 
 BERLIN = ZoneInfo("Europe/Berlin")
 
@@ -157,8 +157,8 @@ def test_load_history_counts_and_cells_from_the_store(data_dir: Path) -> None:
     st.sampled_from(["UTC", "Europe/Berlin", "America/Santiago", "Asia/Beirut", "Pacific/Chatham"]),
 )
 def test_fast_midnights_match_local_midnight(first: date, zone_name: str) -> None:
-    from nocontact_desktop.core.history import _midnights_us, local_midnight
-    from nocontact_desktop.core.store import to_us
+    from nocontact_desktop.core.storage.store import to_us
+    from nocontact_desktop.core.streak.history import _midnights_us, local_midnight
 
     zone = ZoneInfo(zone_name)
     fast = _midnights_us(first, 40, zone)

@@ -11,14 +11,14 @@ from fakes import clock_at, make_store
 from pytestqt.qtbot import QtBot
 
 from nocontact_desktop.core.clock import ManualClock
-from nocontact_desktop.core.events import EventKind
-from nocontact_desktop.core.history import DayKind
-from nocontact_desktop.core.journal import Journal
-from nocontact_desktop.core.store import Store
-from nocontact_desktop.core.tracker import Tracker
+from nocontact_desktop.core.journal.entries import Journal
+from nocontact_desktop.core.storage.store import Store
+from nocontact_desktop.core.streak.events import EventKind
+from nocontact_desktop.core.streak.history import DayKind
+from nocontact_desktop.core.streak.tracker import Tracker
 from nocontact_desktop.ui import calm_style
-from nocontact_desktop.ui.history_window import KEPT_FILL, HistoryWindow, cell_tooltip
 from nocontact_desktop.ui.qt import QtGui
+from nocontact_desktop.ui.windows.history_window import KEPT_FILL, HistoryWindow, cell_tooltip
 
 
 @pytest.fixture

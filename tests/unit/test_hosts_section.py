@@ -6,8 +6,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from nocontact_desktop.core.errors import BadInput
-from nocontact_desktop.core.hosts_section import (
+from nocontact_desktop.core.blocking.hosts_section import (
     BEGIN_MARKER,
     END_MARKER,
     apply_section,
@@ -16,6 +15,7 @@ from nocontact_desktop.core.hosts_section import (
     render_section,
     section_state,
 )
+from nocontact_desktop.core.errors import BadInput
 
 BEGIN = BEGIN_MARKER.encode()
 END = END_MARKER.encode()
@@ -426,7 +426,7 @@ def test_damaged_sections_are_repaired_never_multiplied(
 @_PROPERTY_SETTINGS
 @given(st.one_of(damaged_files().map(lambda pair: pair[0]), hosts_files()), _names)
 def test_the_fast_path_agrees_with_the_line_by_line_scan(data: bytes, names: list[str]) -> None:
-    from nocontact_desktop.core import hosts_section
+    from nocontact_desktop.core.blocking import hosts_section
 
     for candidate in (data, apply_section(data, names)):
         _, body = hosts_section._split_bom(candidate)

@@ -10,20 +10,25 @@ from pathlib import Path
 import pytest
 from fakes import clock_at, fixed_key_sealer, make_store
 
-from nocontact_desktop.core import schema
 from nocontact_desktop.core.clock import ManualClock
 from nocontact_desktop.core.errors import BadInput
-from nocontact_desktop.core.events import EventKind
-from nocontact_desktop.core.export import export_data, import_data, read_export, write_export
-from nocontact_desktop.core.journal import (
+from nocontact_desktop.core.journal.entries import (
     Journal,
     check_intensity,
     parse_check_in_time,
 )
+from nocontact_desktop.core.journal.urge import SEAL_24_HOURS, SEAL_30_DAYS
 from nocontact_desktop.core.paths import DB_FILE_NAME
-from nocontact_desktop.core.store import Store, SupportPerson, connect, open_store
-from nocontact_desktop.core.tracker import Tracker
-from nocontact_desktop.core.urge import SEAL_24_HOURS, SEAL_30_DAYS
+from nocontact_desktop.core.storage import schema
+from nocontact_desktop.core.storage.export import (
+    export_data,
+    import_data,
+    read_export,
+    write_export,
+)
+from nocontact_desktop.core.storage.store import Store, SupportPerson, connect, open_store
+from nocontact_desktop.core.streak.events import EventKind
+from nocontact_desktop.core.streak.tracker import Tracker
 
 SECRET = "I would write to you that the dog still waits by the door"
 

@@ -16,9 +16,9 @@ import keyring.errors
 import pytest
 from keyring.backends import fail, null
 
-from nocontact_desktop.core import key_store
 from nocontact_desktop.core.errors import BadInput
-from nocontact_desktop.core.key_store import (
+from nocontact_desktop.core.storage import key_store
+from nocontact_desktop.core.storage.key_store import (
     KDF_NAME,
     SALT_BYTES,
     KeyringKeyInvalid,
@@ -39,7 +39,7 @@ from nocontact_desktop.core.key_store import (
     obtain_keyring_key,
     unlock_with_passphrase,
 )
-from nocontact_desktop.core.sealing import AesGcmSealer
+from nocontact_desktop.core.storage.sealing import AesGcmSealer
 
 SALT = bytes(range(SALT_BYTES))
 SERVICE = "nocontact-desktop-test"

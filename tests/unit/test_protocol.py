@@ -10,7 +10,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from nocontact_desktop.core.errors import BadInput
-from nocontact_desktop.helper.protocol import (
+from nocontact_desktop.core.helper_link.protocol import (
     EVENT_NAMES,
     MAX_DOMAINS,
     MAX_MESSAGE_BYTES,

@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from nocontact_desktop.core.sealing import (
+from nocontact_desktop.core.storage.sealing import (
     FORMAT_V1,
     HEADER_BYTES,
     KEY_ID_BYTES,

@@ -10,10 +10,10 @@ from pathlib import Path
 import pytest
 from fakes import fixed_key_sealer, make_store
 
-from nocontact_desktop.core import schema
-from nocontact_desktop.core.events import EventKind
 from nocontact_desktop.core.paths import DB_FILE_NAME, resolve_data_dir
-from nocontact_desktop.core.store import SupportPerson, connect, from_us, open_store, to_us
+from nocontact_desktop.core.storage import schema
+from nocontact_desktop.core.storage.store import SupportPerson, connect, from_us, open_store, to_us
+from nocontact_desktop.core.streak.events import EventKind
 
 NOW = datetime(2026, 5, 1, 12, 0, tzinfo=UTC)
 

@@ -8,14 +8,14 @@ from zoneinfo import ZoneInfo
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from nocontact_desktop.core.events import Event, EventKind
-from nocontact_desktop.core.streak import (
+from nocontact_desktop.core.streak.count import (
     calendar_days,
     effective_resets,
     local_date,
     next_day_start,
     summarize,
 )
+from nocontact_desktop.core.streak.events import Event, EventKind
 
 BERLIN = ZoneInfo("Europe/Berlin")
 # Zones with DST (incl. half-hour DST and southern hemisphere) and without. Pacific/Apia is

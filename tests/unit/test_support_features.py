@@ -11,16 +11,16 @@ from fakes import clock_at, make_store
 from pytestqt.qtbot import QtBot
 
 from nocontact_desktop.core.clock import ManualClock
-from nocontact_desktop.core.events import EventKind
-from nocontact_desktop.core.journal import CHECK_IN_SETTING
+from nocontact_desktop.core.journal.entries import CHECK_IN_SETTING
 from nocontact_desktop.core.paths import DB_FILE_NAME
-from nocontact_desktop.core.store import Store
-from nocontact_desktop.core.wipe import data_files
+from nocontact_desktop.core.storage.store import Store
+from nocontact_desktop.core.storage.wipe import data_files
+from nocontact_desktop.core.streak.events import EventKind
 from nocontact_desktop.ui.app import TrayApp
-from nocontact_desktop.ui.check_in_dialog import CheckInDialog
-from nocontact_desktop.ui.erase_dialog import EraseDialog
+from nocontact_desktop.ui.controllers.support import CHECK_IN_JOB
+from nocontact_desktop.ui.dialogs.check_in_dialog import CheckInDialog
+from nocontact_desktop.ui.dialogs.erase_dialog import EraseDialog
 from nocontact_desktop.ui.qt import QtWidgets
-from nocontact_desktop.ui.support_features import CHECK_IN_JOB
 
 
 @pytest.fixture

@@ -11,16 +11,16 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from nocontact_desktop.core.domains import normalize_domain, registrable_domain
-from nocontact_desktop.core.errors import BadInput
-from nocontact_desktop.core.presets import DEFAULT_PRESETS_PATH, Presets, load_presets
-from nocontact_desktop.core.targets import (
+from nocontact_desktop.core.blocking.domains import normalize_domain, registrable_domain
+from nocontact_desktop.core.blocking.presets import DEFAULT_PRESETS_PATH, Presets, load_presets
+from nocontact_desktop.core.blocking.targets import (
     Target,
     domains_for_platform,
     expand_targets,
     parse_target,
     targets_for_domain,
 )
+from nocontact_desktop.core.errors import BadInput
 
 REQUIRED_PRESETS = [
     "instagram", "facebook", "x", "tiktok", "snapchat", "linkedin", "threads", "bluesky",

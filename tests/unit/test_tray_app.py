@@ -10,15 +10,15 @@ from fakes import clock_at, make_store
 from pytestqt.qtbot import QtBot
 
 from nocontact_desktop.core.clock import ManualClock
-from nocontact_desktop.core.events import EventKind
-from nocontact_desktop.core.store import Store
+from nocontact_desktop.core.storage.store import Store
+from nocontact_desktop.core.streak.events import EventKind
 from nocontact_desktop.ui import app as app_module
 from nocontact_desktop.ui.app import TrayApp, autostart_command
-from nocontact_desktop.ui.day_scheduler import DayScheduler
-from nocontact_desktop.ui.moment_dialogs import HooverDialog, SlipDialog
-from nocontact_desktop.ui.onboarding import OnboardingDialog
+from nocontact_desktop.ui.dialogs.moment_dialogs import HooverDialog, SlipDialog
 from nocontact_desktop.ui.qt import QtWidgets
-from nocontact_desktop.ui.tray_icon import day_icon, render_day_pixmap
+from nocontact_desktop.ui.tray.day_scheduler import DayScheduler
+from nocontact_desktop.ui.tray.icon import day_icon, render_day_pixmap
+from nocontact_desktop.ui.windows.onboarding import OnboardingDialog
 
 
 @pytest.fixture

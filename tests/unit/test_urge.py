@@ -9,8 +9,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from nocontact_desktop.core.errors import BadInput
-from nocontact_desktop.core.reach import classify_reach
-from nocontact_desktop.core.urge import (
+from nocontact_desktop.core.journal.reach import classify_reach
+from nocontact_desktop.core.journal.urge import (
     BOX_BREATHING,
     BREATHING_4_7_8,
     DEFAULT_URGE_MINUTES,

@@ -7,12 +7,12 @@ from pathlib import Path
 import pytest
 from fakes import clock_at
 
-from nocontact_desktop.core import key_store, schema
-from nocontact_desktop.core.journal import Journal
+from nocontact_desktop.core.journal.entries import Journal
 from nocontact_desktop.core.paths import DB_FILE_NAME
-from nocontact_desktop.core.store import connect
-from nocontact_desktop.core.vault import KEY_FILE_NAME, open_data
-from nocontact_desktop.core.wipe import data_files, wipe_all
+from nocontact_desktop.core.storage import key_store, schema
+from nocontact_desktop.core.storage.store import connect
+from nocontact_desktop.core.storage.vault import KEY_FILE_NAME, open_data
+from nocontact_desktop.core.storage.wipe import data_files, wipe_all
 
 
 def fresh_with_keyfile(data_dir: Path, monkeypatch: pytest.MonkeyPatch) -> None:

@@ -1,0 +1,358 @@
+"""The helper's wire protocol: newline-delimited JSON, one closed set of commands.
+
+Every message is one JSON object on one line (UTF-8, ``\\n``-terminated, at most
+:data:`MAX_MESSAGE_BYTES` including the newline).
+
+Request::
+
+    {"v": 1, "cmd": "set_blocklist", "domains": ["instagram.com", "www.instagram.com"]}
+
+Reply (exactly one per request, in order)::
+
+    {"v": 1, "ok": true, "result": {...}}
+    {"v": 1, "ok": false, "error": {"code": "bad_input", "message": "..."}}
+
+Event (only on a connection that sent ``subscribe``)::
+
+    {"v": 1, "event": "blocked_hit", "domain": "www.instagram.com", ...}
+
+Commands and their arguments (no other key is accepted):
+
+- ``hello``: -> ``{"version", "pid", "state": {...summary}}``
+- ``ping``: -> ``{"pong": true}``
+- ``get_state``: -> blocklist, passes, section state on disk, listener
+- ``set_blocklist`` ``{"domains": [str, ...]}`` (may be empty: removes the section)
+- ``grant_pass`` ``{"domains": [str, ...], "minutes": int 1..240}`` (all on the blocklist)
+- ``revoke_pass`` ``{"domains": [str, ...]}``
+- ``subscribe``: the connection then only receives events.
+
+The loopback addresses written to the hosts file are the helper's own configuration and
+are never taken from a client. Every domain is normalised with
+:func:`nocontact_desktop.core.blocking.domains.normalize_domain` here, while decoding, so that
+nothing invalid ever reaches the code that writes the hosts file.
+
+This module is pure (no I/O) and is shared by the helper and by the client.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass
+from enum import StrEnum
+from typing import Any, Final
+
+from nocontact_desktop.core.blocking.domains import normalize_domain
+from nocontact_desktop.core.errors import BadInput
+
+PROTOCOL_VERSION: Final = 1
+
+# 512 KiB holds a set_blocklist of 2,000 names even if every one is 253 characters long
+# (2,000 x (253 + 4) bytes of JSON ~ 502 KiB); realistic names are far shorter, so the
+# 5,000-name cap below fits too. Anything longer is refused before it is parsed.
+MAX_MESSAGE_BYTES: Final = 512 * 1024
+MAX_DOMAINS: Final = 5000
+MIN_PASS_MINUTES: Final = 1
+MAX_PASS_MINUTES: Final = 240
+
+EVENT_NAMES: Final = frozenset(
+    {"blocked_hit", "pass_started", "pass_expired", "tamper_restored", "blocklist_applied"}
+)
+
+
+class ErrorCode(StrEnum):
+    """Machine-readable reason in an error reply."""
+
+    BAD_REQUEST = "bad_request"  # not JSON, not an object, wrong keys or types
+    UNSUPPORTED_VERSION = "unsupported_version"
+    UNKNOWN_COMMAND = "unknown_command"
+    BAD_INPUT = "bad_input"  # a domain or a number was refused
+    TOO_LARGE = "too_large"
+    NOT_ON_BLOCKLIST = "not_on_blocklist"
+    FORBIDDEN = "forbidden"  # the caller's uid may not command the helper
+    TIMEOUT = "timeout"
+    BUSY = "busy"  # too many connections
+    INTERNAL = "internal"  # the helper failed (e.g. could not write the hosts file)
+
+
+class ProtocolError(BadInput):
+    """A refused message or argument; becomes an error reply and the connection is closed."""
+
+    def __init__(self, code: ErrorCode, message: str) -> None:
+        super().__init__(message)
+        self.code = code
+        self.message = message
+
+
+@dataclass(frozen=True)
+class Hello:
+    """Greeting: version, pid and a state summary."""
+
+
+@dataclass(frozen=True)
+class Ping:
+    """Liveness check."""
+
+
+@dataclass(frozen=True)
+class GetState:
+    """The full state: blocklist, passes, section on disk, listener."""
+
+
+@dataclass(frozen=True)
+class Subscribe:
+    """Turn this connection into an event stream."""
+
+
+@dataclass(frozen=True)
+class SetBlocklist:
+    """Replace the blocklist; ``domains`` are normalised, unique and sorted."""
+
+    domains: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class GrantPass:
+    """Unblock ``domains`` (all on the blocklist) for ``minutes``."""
+
+    domains: tuple[str, ...]
+    minutes: int
+
+
+@dataclass(frozen=True)
+class RevokePass:
+    """End the passes of ``domains`` now (names without a pass are ignored)."""
+
+    domains: tuple[str, ...]
+
+
+Request = Hello | Ping | GetState | Subscribe | SetBlocklist | GrantPass | RevokePass
+
+_NO_ARGS: Final[dict[str, type[Hello | Ping | GetState | Subscribe]]] = {
+    "hello": Hello,
+    "ping": Ping,
+    "get_state": GetState,
+    "subscribe": Subscribe,
+}
+# Argument keys of each command besides "v" and "cmd".
+_ARGUMENTS: Final[dict[str, frozenset[str]]] = {
+    "hello": frozenset(),
+    "ping": frozenset(),
+    "get_state": frozenset(),
+    "subscribe": frozenset(),
+    "set_blocklist": frozenset({"domains"}),
+    "grant_pass": frozenset({"domains", "minutes"}),
+    "revoke_pass": frozenset({"domains"}),
+}
+COMMANDS: Final = frozenset(_ARGUMENTS)
+
+
+def _refuse_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not allowed")
+
+
+def _unique_object(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    result: dict[str, Any] = {}
+    for key, value in pairs:
+        if key in result:
+            raise ValueError(f"duplicate key {key!r}")
+        result[key] = value
+    return result
+
+
+def _parse_json_object(line: bytes, what: str) -> dict[str, Any]:
+    """Parse one line as a JSON object, strictly (no NaN, no duplicate keys)."""
+    if len(line) > MAX_MESSAGE_BYTES:
+        raise ProtocolError(
+            ErrorCode.TOO_LARGE, f"{what} is {len(line)} bytes; the limit is {MAX_MESSAGE_BYTES}"
+        )
+    if line.endswith(b"\n"):
+        line = line[:-1]
+    if b"\n" in line:
+        raise ProtocolError(ErrorCode.BAD_REQUEST, f"{what} spans more than one line")
+    try:
+        text = line.decode("utf-8")
+    except UnicodeDecodeError:
+        raise ProtocolError(ErrorCode.BAD_REQUEST, f"{what} is not UTF-8") from None
+    try:
+        value = json.loads(text, parse_constant=_refuse_constant, object_pairs_hook=_unique_object)
+    except RecursionError:
+        raise ProtocolError(ErrorCode.BAD_REQUEST, f"{what} is nested too deeply") from None
+    except ValueError as error:  # JSONDecodeError, duplicate keys, NaN, huge integers
+        reason = str(error).splitlines()[0][:200]
+        raise ProtocolError(ErrorCode.BAD_REQUEST, f"{what} is not valid JSON: {reason}") from None
+    if not isinstance(value, dict):
+        raise ProtocolError(ErrorCode.BAD_REQUEST, f"{what} is not a JSON object")
+    return value
+
+
+def _check_version(message: Mapping[str, Any], what: str) -> None:
+    if "v" not in message:
+        raise ProtocolError(ErrorCode.BAD_REQUEST, f"{what} has no protocol version 'v'")
+    version = message["v"]
+    if type(version) is not int:
+        raise ProtocolError(ErrorCode.BAD_REQUEST, f"{what} has a 'v' that is not an integer")
+    if version != PROTOCOL_VERSION:
+        raise ProtocolError(
+            ErrorCode.UNSUPPORTED_VERSION,
+            f"protocol version {version} is not supported; this helper speaks {PROTOCOL_VERSION}",
+        )
+
+
+def _domains(value: object, *, allow_empty: bool) -> tuple[str, ...]:
+    if not isinstance(value, list):
+        raise ProtocolError(ErrorCode.BAD_REQUEST, "'domains' must be a list of strings")
+    if len(value) > MAX_DOMAINS:
+        raise ProtocolError(
+            ErrorCode.TOO_LARGE, f"'domains' has {len(value)} names; the limit is {MAX_DOMAINS}"
+        )
+    if not value and not allow_empty:
+        raise ProtocolError(ErrorCode.BAD_INPUT, "'domains' must name at least one domain")
+    names: set[str] = set()
+    for item in value:
+        if not isinstance(item, str):
+            raise ProtocolError(ErrorCode.BAD_REQUEST, "'domains' must be a list of strings")
+        try:
+            names.add(normalize_domain(item))
+        except BadInput as error:
+            raise ProtocolError(ErrorCode.BAD_INPUT, str(error)) from None
+    return tuple(sorted(names))
+
+
+def _minutes(value: object) -> int:
+    # bool is an int in Python; JSON true is not a number of minutes.
+    if type(value) is not int:
+        raise ProtocolError(ErrorCode.BAD_REQUEST, "'minutes' must be an integer")
+    if not MIN_PASS_MINUTES <= value <= MAX_PASS_MINUTES:
+        raise ProtocolError(
+            ErrorCode.BAD_INPUT,
+            f"'minutes' {value} is out of range: a pass lasts "
+            f"{MIN_PASS_MINUTES} to {MAX_PASS_MINUTES} minutes",
+        )
+    return value
+
+
+def decode_request(line: bytes) -> Request:
+    """Parse and validate one request line; raise :class:`ProtocolError` if it is refused.
+
+    Refused: over :data:`MAX_MESSAGE_BYTES`, not UTF-8, not JSON, not an object, duplicate
+    keys, missing or wrong ``v``, missing or unknown ``cmd``, unknown or missing arguments,
+    arguments of the wrong type, more than :data:`MAX_DOMAINS` names, any name that
+    :func:`normalize_domain` refuses, minutes outside 1..240.
+    """
+    message = _parse_json_object(line, "request")
+    _check_version(message, "request")
+    cmd = message.get("cmd")
+    if cmd is None:
+        raise ProtocolError(ErrorCode.BAD_REQUEST, "request has no 'cmd'")
+    if not isinstance(cmd, str):
+        raise ProtocolError(ErrorCode.BAD_REQUEST, "'cmd' must be a string")
+    if cmd not in _ARGUMENTS:
+        shown = cmd if len(cmd) <= 40 and cmd.isprintable() else cmd[:40].encode("unicode_escape")
+        raise ProtocolError(ErrorCode.UNKNOWN_COMMAND, f"unknown command {shown!r}")
+    given = set(message) - {"v", "cmd"}
+    expected = _ARGUMENTS[cmd]
+    extra = sorted(given - expected)
+    if extra:
+        listed = ", ".join(repr(key[:40]) for key in extra[:5])
+        raise ProtocolError(ErrorCode.BAD_REQUEST, f"'{cmd}' does not take {listed}")
+    missing = sorted(expected - given)
+    if missing:
+        raise ProtocolError(
+            ErrorCode.BAD_REQUEST, f"'{cmd}' needs {', '.join(repr(k) for k in missing)}"
+        )
+    if cmd in _NO_ARGS:
+        return _NO_ARGS[cmd]()
+    if cmd == "set_blocklist":
+        return SetBlocklist(_domains(message["domains"], allow_empty=True))
+    if cmd == "grant_pass":
+        domains = _domains(message["domains"], allow_empty=False)
+        return GrantPass(domains, _minutes(message["minutes"]))
+    return RevokePass(_domains(message["domains"], allow_empty=False))
+
+
+def _dump(message: Mapping[str, Any]) -> bytes:
+    # ensure_ascii keeps every line pure ASCII; allow_nan=False keeps it strict JSON.
+    text = json.dumps(message, ensure_ascii=True, allow_nan=False, separators=(",", ":"))
+    return (text + "\n").encode("ascii")
+
+
+def encode_request(request: Request) -> bytes:
+    """The wire line for ``request`` (used by the client)."""
+    message: dict[str, Any] = {"v": PROTOCOL_VERSION}
+    match request:
+        case Hello():
+            message["cmd"] = "hello"
+        case Ping():
+            message["cmd"] = "ping"
+        case GetState():
+            message["cmd"] = "get_state"
+        case Subscribe():
+            message["cmd"] = "subscribe"
+        case SetBlocklist(domains):
+            message.update(cmd="set_blocklist", domains=list(domains))
+        case GrantPass(domains, minutes):
+            message.update(cmd="grant_pass", domains=list(domains), minutes=minutes)
+        case RevokePass(domains):
+            message.update(cmd="revoke_pass", domains=list(domains))
+    return _dump(message)
+
+
+def encode_ok(result: Mapping[str, Any]) -> bytes:
+    """A success reply line."""
+    return _dump({"v": PROTOCOL_VERSION, "ok": True, "result": dict(result)})
+
+
+def encode_error(code: ErrorCode, message: str) -> bytes:
+    """An error reply line."""
+    return _dump(
+        {"v": PROTOCOL_VERSION, "ok": False, "error": {"code": str(code), "message": message}}
+    )
+
+
+def encode_event(event: Mapping[str, Any]) -> bytes:
+    """An event line; ``event["event"]`` must be one of :data:`EVENT_NAMES`."""
+    if event.get("event") not in EVENT_NAMES:
+        raise ValueError(f"unknown event {event.get('event')!r}")
+    return _dump({"v": PROTOCOL_VERSION, **event})
+
+
+@dataclass(frozen=True)
+class Reply:
+    """A decoded reply: either ``ok`` with ``result`` or an error ``code`` and ``message``."""
+
+    ok: bool
+    result: dict[str, Any]
+    code: str = ""
+    message: str = ""
+
+
+def decode_reply(line: bytes) -> Reply:
+    """Parse a reply line (client side); :class:`ProtocolError` if it is not a valid reply."""
+    message = _parse_json_object(line, "reply")
+    _check_version(message, "reply")
+    ok = message.get("ok")
+    if ok is True:
+        result = message.get("result")
+        if not isinstance(result, dict):
+            raise ProtocolError(ErrorCode.BAD_REQUEST, "reply has no 'result' object")
+        return Reply(True, result)
+    if ok is False:
+        error = message.get("error")
+        if not isinstance(error, dict):
+            raise ProtocolError(ErrorCode.BAD_REQUEST, "error reply has no 'error' object")
+        code, text = error.get("code"), error.get("message")
+        if not isinstance(code, str) or not isinstance(text, str):
+            raise ProtocolError(ErrorCode.BAD_REQUEST, "error reply lacks 'code' or 'message'")
+        return Reply(False, {}, code, text)
+    raise ProtocolError(ErrorCode.BAD_REQUEST, "reply has no boolean 'ok'")
+
+
+def decode_event(line: bytes) -> dict[str, Any]:
+    """Parse an event line (client side); :class:`ProtocolError` if it is not an event."""
+    message = _parse_json_object(line, "event")
+    _check_version(message, "event")
+    if message.get("event") not in EVENT_NAMES:
+        raise ProtocolError(ErrorCode.BAD_REQUEST, "message is not a known event")
+    del message["v"]
+    return message

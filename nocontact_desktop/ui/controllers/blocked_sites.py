@@ -1,0 +1,223 @@
+"""Listener hits from the helper → the delay-and-reflect dialog → outcome, pass, browser.
+
+The helper's event stream is read with a QSocketNotifier (no polling). When the helper is not
+running, the controller tries again every :data:`RECONNECT_MS` — well under one wake-up a
+second — and the Blocked page says that blocking is off.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from nocontact_desktop.core.blocking.blocklist import Blocklist
+from nocontact_desktop.core.blocking.targets import Target
+from nocontact_desktop.core.clock import Clock
+from nocontact_desktop.core.helper_link.client import (
+    EventStream,
+    HelperClient,
+    HelperError,
+    HelperUnavailable,
+)
+from nocontact_desktop.core.reflect.coalescer import AttemptCoalescer
+from nocontact_desktop.core.storage.store import Store
+from nocontact_desktop.core.streak.events import EventKind
+from nocontact_desktop.core.streak.tracker import Tracker
+from nocontact_desktop.ui.dialogs.reflect_dialog import (
+    DEFAULT_COUNTDOWN,
+    ReflectDialog,
+    ReflectSubject,
+)
+from nocontact_desktop.ui.qt import QtCore, QtGui, QtWidgets, Signal
+
+log = logging.getLogger("nocontact.sites")
+
+RECONNECT_MS = 15_000
+
+OpenUrl = Callable[[str], None]
+
+
+def _open_in_browser(url: str) -> None:
+    QtGui.QDesktopServices.openUrl(QtCore.QUrl(url))
+
+
+def next_reason(store: Store) -> str | None:
+    """One of the person's own reasons, a different one each time (rotating)."""
+    reasons = store.list_items("reasons")
+    if not reasons:
+        return None
+    index = int(store.setting("reason_rotation", 0)) % len(reasons)
+    store.set_setting("reason_rotation", index + 1)
+    return reasons[index]
+
+
+class SiteAttempts(QtCore.QObject):
+    """Shows one dialog per blocked site, records outcomes, asks the helper for passes."""
+
+    helper_connected = Signal(bool)
+    dialog_shown = Signal(str)  # the site key, when a dialog becomes visible
+
+    def __init__(
+        self,
+        store: Store,
+        clock: Clock,
+        socket_path: Path,
+        *,
+        open_url: OpenUrl = _open_in_browser,
+        parent: QtCore.QObject | None = None,
+    ) -> None:
+        super().__init__(parent)
+        self.store = store
+        self.clock = clock
+        self.tracker = Tracker(store, clock)
+        self.socket_path = socket_path
+        self.open_url = open_url
+        self.coalescer = AttemptCoalescer()
+        self.dialogs: dict[str, ReflectDialog] = {}
+        self._stream: EventStream | None = None
+        self._notifier: QtCore.QSocketNotifier | None = None
+        self._retry = QtCore.QTimer(self)
+        self._retry.setSingleShot(True)
+        self._retry.setInterval(RECONNECT_MS)
+        self._retry.timeout.connect(self.connect_helper)
+        self.connected = False
+
+    # -- the helper's event stream ----------------------------------------------------------
+
+    def connect_helper(self) -> bool:
+        """Subscribe to the helper's events; on failure try again later."""
+        try:
+            self._stream = EventStream.open(self.socket_path, timeout=1.0)
+        except (HelperUnavailable, HelperError) as err:
+            log.debug("helper not reachable: %s", err)
+            self._set_connected(False)
+            self._retry.start()
+            return False
+        self._notifier = QtCore.QSocketNotifier(
+            self._stream.fileno(), QtCore.QSocketNotifier.Type.Read, self
+        )
+        self._notifier.activated.connect(self._on_readable)
+        self._set_connected(True)
+        return True
+
+    def _set_connected(self, connected: bool) -> None:
+        if connected != self.connected:
+            self.connected = connected
+            log.info("helper %s", "connected" if connected else "not connected")
+            self.helper_connected.emit(connected)
+
+    def _on_readable(self) -> None:
+        assert self._stream is not None
+        try:
+            events = self._stream.read_available()
+        except (HelperUnavailable, HelperError):
+            self._drop_stream()
+            return
+        for event in events:
+            self.handle_event(event)
+
+    def _drop_stream(self) -> None:
+        if self._notifier is not None:
+            self._notifier.setEnabled(False)
+            self._notifier.deleteLater()
+            self._notifier = None
+        if self._stream is not None:
+            self._stream.close()
+            self._stream = None
+        self._set_connected(False)
+        self._retry.start()
+
+    def stop(self) -> None:
+        """Disconnect and stop retrying."""
+        self._retry.stop()
+        if self._stream is not None:
+            self._drop_stream()
+            self._retry.stop()
+
+    # -- hits and dialogs -------------------------------------------------------------------
+
+    def handle_event(self, event: dict[str, Any]) -> None:
+        """React to one helper event (only hits raise a dialog)."""
+        if event.get("event") == "blocked_hit" and isinstance(event.get("domain"), str):
+            self.handle_hit(event["domain"], event.get("matched"))
+
+    def _target_for(self, domain: str) -> Target | None:
+        for _, target in Blocklist(self.store).targets():
+            if domain in target.domains:
+                return target
+        return None
+
+    def handle_hit(self, domain: str, matched: object = None) -> None:
+        """A blocked name was attempted: one dialog per list entry, coalesced."""
+        name = matched if isinstance(matched, str) and matched else domain
+        target = self._target_for(name)
+        key = target.target if target is not None else name
+        if not self.coalescer.hit(key, self.clock.monotonic()):
+            return
+        subject = ReflectSubject(key=key, name=_site_name(name), detail=_detail(target))
+        dialog = ReflectDialog(
+            subject,
+            self.tracker.summary(),
+            next_reason(self.store),
+            int(self.store.setting("countdown_seconds", DEFAULT_COUNTDOWN)),
+        )
+        dialog.decided.connect(
+            lambda outcome, minutes, d=dialog, t=target, n=name: self._decided(
+                d, t, n, outcome, minutes
+            )
+        )
+        self.dialogs[key] = dialog
+        dialog.show()
+        dialog.raise_()
+        dialog.activateWindow()
+        log.info("reflect dialog shown")
+        self.dialog_shown.emit(key)
+
+    def _decided(
+        self,
+        dialog: ReflectDialog,
+        target: Target | None,
+        name: str,
+        outcome: str,
+        minutes: int | None,
+    ) -> None:
+        key = dialog.subject.key
+        self.dialogs.pop(key, None)
+        self.coalescer.closed(key, self.clock.monotonic())
+        site = _site_name(name)
+        self.tracker.log(
+            EventKind.BLOCKED_ATTEMPT, note=dialog.intention(), outcome=outcome, subject=site
+        )
+        if outcome != "opened" or minutes is None:
+            return
+        self.tracker.log(EventKind.PEEK, subject=site)
+        domains = list(target.domains) if target is not None else [name]
+        try:
+            HelperClient(self.socket_path).grant_pass(domains, minutes)
+        except (HelperUnavailable, HelperError) as err:
+            QtWidgets.QMessageBox.warning(
+                None, "No Contact", f"The site could not be unlocked: {err}"
+            )
+            return
+        self.open_url(f"https://{name}/")
+
+    def turned_away_this_week(self) -> int:
+        """Blocked attempts dismissed in the last 7 days (shown on the Today page)."""
+        from datetime import timedelta  # noqa: PLC0415
+
+        since = self.clock.now() - timedelta(days=7)
+        return self.store.count_outcomes(EventKind.BLOCKED_ATTEMPT, since).get("dismissed", 0)
+
+
+def _site_name(name: str) -> str:
+    return name[4:] if name.startswith("www.") else name
+
+
+def _detail(target: Target | None) -> str:
+    if target is None:
+        return "on your list"
+    if target.handle and target.platform:
+        return f"you listed {target.handle} on {target.platform.capitalize()}"
+    return "on your list"

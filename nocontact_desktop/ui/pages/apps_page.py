@@ -1,0 +1,122 @@
+"""The "Apps" page: which messaging apps wait for the delay-and-reflect dialog (DESIGN §7)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import datetime
+
+from nocontact_desktop.core.app_gate.gate_list import GateList
+from nocontact_desktop.core.app_gate.rules import GatedApp
+from nocontact_desktop.core.errors import BadInput
+from nocontact_desktop.ui.qt import Qt, QtWidgets, Signal
+
+EXPLAIN = (
+    "When one of these apps starts, it is paused at once and the delay-and-reflect dialog "
+    "appears. “Close — I'm staying strong” ends the app; “Open anyway” lets it run. No "
+    "administrator rights are needed."
+)
+
+
+class AppsPage(QtWidgets.QWidget):
+    """Presets as checkboxes, other apps as a list, and "Add an app…"."""
+
+    changed = Signal()
+
+    def __init__(
+        self,
+        gate_list: GateList,
+        presets: tuple[GatedApp, ...],
+        now: Callable[[], datetime],
+        parent: QtWidgets.QWidget | None = None,
+    ) -> None:
+        super().__init__(parent)
+        self._gate_list = gate_list
+        self._now = now
+        layout = QtWidgets.QVBoxLayout(self)
+        explain = QtWidgets.QLabel(EXPLAIN)
+        explain.setWordWrap(True)
+        layout.addWidget(explain)
+        self.pause_label = QtWidgets.QLabel()
+        layout.addWidget(self.pause_label)
+
+        box = QtWidgets.QGroupBox("Messaging apps")
+        grid = QtWidgets.QGridLayout(box)
+        self.preset_checks: dict[str, QtWidgets.QCheckBox] = {}
+        for index, app in enumerate(presets):
+            check = QtWidgets.QCheckBox(app.display_name)
+            check.toggled.connect(lambda on, a=app: self._toggle_preset(a, on))
+            grid.addWidget(check, index // 3, index % 3)
+            self.preset_checks[app.id] = check
+        layout.addWidget(box)
+
+        layout.addWidget(QtWidgets.QLabel("Other apps:"))
+        self.others = QtWidgets.QListWidget()
+        layout.addWidget(self.others, 1)
+        row = QtWidgets.QHBoxLayout()
+        self.add_button = QtWidgets.QPushButton("Add an app…")
+        self.add_button.clicked.connect(self.choose_app)
+        self.remove_button = QtWidgets.QPushButton("Remove selected")
+        self.remove_button.clicked.connect(self.remove_selected)
+        row.addWidget(self.add_button)
+        row.addStretch(1)
+        row.addWidget(self.remove_button)
+        layout.addLayout(row)
+        self.error_label = QtWidgets.QLabel()
+        self.error_label.setTextFormat(Qt.TextFormat.PlainText)
+        self.error_label.setWordWrap(True)
+        layout.addWidget(self.error_label)
+        self.reload()
+
+    def reload(self) -> None:
+        """Show the list as stored."""
+        listed = self._gate_list.apps()
+        ids = {app.id for app in listed}
+        for app_id, check in self.preset_checks.items():
+            check.blockSignals(True)
+            check.setChecked(app_id in ids)
+            check.blockSignals(False)
+        self.others.clear()
+        for app in listed:
+            if not app.preset:
+                item = QtWidgets.QListWidgetItem(f"{app.display_name}  ({app.id})")
+                item.setData(Qt.ItemDataRole.UserRole, app.id)
+                self.others.addItem(item)
+
+    def show_pause(self, until: datetime | None) -> None:
+        """Say whether the gate is paused."""
+        self.pause_label.setText(
+            "" if until is None else f"Paused until {until.astimezone().strftime('%H:%M')}."
+        )
+
+    def _toggle_preset(self, app: GatedApp, on: bool) -> None:
+        if on:
+            self._gate_list.add([app.id], self._now())
+        else:
+            self._gate_list.remove([app.id])
+        self.changed.emit()
+
+    def add_app(self, text: str) -> bool:
+        """Gate an executable name or path; False (with the reason shown) if refused."""
+        try:
+            self._gate_list.add([text], self._now())
+        except BadInput as err:
+            self.error_label.setText(str(err))
+            return False
+        self.error_label.setText("")
+        self.reload()
+        self.changed.emit()
+        return True
+
+    def choose_app(self) -> None:
+        """Pick any executable with the file dialog."""
+        path, _ = QtWidgets.QFileDialog.getOpenFileName(self, "Choose an app to gate")
+        if path:
+            self.add_app(path)
+
+    def remove_selected(self) -> None:
+        """Stop gating the selected apps."""
+        ids = [str(item.data(Qt.ItemDataRole.UserRole)) for item in self.others.selectedItems()]
+        if ids:
+            self._gate_list.remove(ids)
+            self.reload()
+            self.changed.emit()

@@ -1,0 +1,102 @@
+"""First start: when did no contact begin, why, and who to call instead."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from nocontact_desktop.core.clock import Clock
+from nocontact_desktop.core.storage.store import SupportPerson
+from nocontact_desktop.ui.qt import QtCore, QtWidgets
+
+INTRO = (
+    "This app keeps a quiet count of the days you keep no contact, and puts a little friction "
+    "between an urge and the act. Everything stays on this computer."
+)
+
+
+@dataclass(frozen=True)
+class OnboardingAnswers:
+    """What the person told us on the first start."""
+
+    started_at: datetime
+    reasons: list[str]
+    support_people: list[SupportPerson]
+    start_at_login: bool
+
+
+class OnboardingDialog(QtWidgets.QDialog):
+    """A single calm page; everything except the start moment is optional."""
+
+    def __init__(self, clock: Clock, parent: QtWidgets.QWidget | None = None) -> None:
+        super().__init__(parent)
+        self._clock = clock
+        self.setWindowTitle("Welcome to No Contact")
+        self.setMinimumWidth(520)
+        layout = QtWidgets.QVBoxLayout(self)
+        intro = QtWidgets.QLabel(INTRO)
+        intro.setWordWrap(True)
+        layout.addWidget(intro)
+
+        form = QtWidgets.QFormLayout()
+        now_local = clock.now().astimezone(clock.zone())
+        # Qt shows wall-clock time; hand it the naive local time of the user's zone.
+        self.start_edit = QtWidgets.QDateTimeEdit(
+            QtCore.QDateTime(
+                QtCore.QDate(now_local.year, now_local.month, now_local.day),
+                QtCore.QTime(now_local.hour, now_local.minute),
+            )
+        )
+        self.start_edit.setCalendarPopup(True)
+        self.start_edit.setMaximumDateTime(self.start_edit.dateTime())
+        self.start_edit.setDisplayFormat("yyyy-MM-dd HH:mm")
+        form.addRow("No contact began:", self.start_edit)
+        layout.addLayout(form)
+
+        layout.addWidget(QtWidgets.QLabel("Your reasons for keeping it (one per line):"))
+        self.reasons_edit = QtWidgets.QPlainTextEdit()
+        self.reasons_edit.setPlaceholderText(
+            "I deserve to feel safe.\nI want my peace back.\nI will not be pulled back in."
+        )
+        self.reasons_edit.setFixedHeight(90)
+        layout.addWidget(self.reasons_edit)
+
+        layout.addWidget(QtWidgets.QLabel("Someone to call instead (optional):"))
+        self.people: list[tuple[QtWidgets.QLineEdit, QtWidgets.QLineEdit]] = []
+        for _ in range(2):
+            row = QtWidgets.QHBoxLayout()
+            name = QtWidgets.QLineEdit()
+            name.setPlaceholderText("Name")
+            reach = QtWidgets.QLineEdit()
+            reach.setPlaceholderText("Phone number or link")
+            row.addWidget(name)
+            row.addWidget(reach)
+            layout.addLayout(row)
+            self.people.append((name, reach))
+
+        self.login_check = QtWidgets.QCheckBox("Start No Contact when I log in")
+        self.login_check.setChecked(True)
+        layout.addWidget(self.login_check)
+
+        buttons = QtWidgets.QDialogButtonBox()
+        self.begin_button = buttons.addButton(
+            "Begin", QtWidgets.QDialogButtonBox.ButtonRole.AcceptRole
+        )
+        buttons.addButton("Later", QtWidgets.QDialogButtonBox.ButtonRole.RejectRole)
+        buttons.accepted.connect(self.accept)
+        buttons.rejected.connect(self.reject)
+        layout.addWidget(buttons)
+
+    def answers(self) -> OnboardingAnswers:
+        """The answers as typed, the start clamped to now (a future start is refused)."""
+        chosen = self.start_edit.dateTime().toPython()
+        assert isinstance(chosen, datetime)
+        started = chosen.replace(tzinfo=self._clock.zone()).astimezone(UTC)
+        started = min(started, self._clock.now())
+        reasons = [r.strip() for r in self.reasons_edit.toPlainText().splitlines() if r.strip()]
+        people = [
+            SupportPerson(n.text().strip(), r.text().strip())
+            for n, r in self.people
+            if n.text().strip()
+        ]
+        return OnboardingAnswers(started, reasons, people, self.login_check.isChecked())
