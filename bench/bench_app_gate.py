@@ -30,8 +30,6 @@ from pathlib import Path
 
 import psutil
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-
 from nocontact_desktop.core.app_gate.rules import load_presets
 from nocontact_desktop.core.app_gate.watcher import (
     DEFAULT_TICK_INTERVAL,
@@ -40,6 +38,7 @@ from nocontact_desktop.core.app_gate.watcher import (
     GateStats,
     ProcessSource,
 )
+from nocontact_desktop.platform import linux
 
 LAUNCHES = 50
 BURST = 500
@@ -90,7 +89,7 @@ class NoCounter:
 
 
 def micro_costs() -> None:
-    from nocontact_desktop.platform import linux, macos
+    from nocontact_desktop.platform import macos
 
     pid = os.getpid()
     n = 2000
@@ -108,7 +107,7 @@ def micro_costs() -> None:
         ("look at a pid that is gone", lambda: _swallow(linux.process_identity, 2**22 + 7)),
     ]
     apps = load_presets("linux")
-    gate = AppGate(lambda: apps, lambda gp: None)
+    gate = AppGate(lambda: apps, lambda gp: None, process_source=linux, rules=linux.app_matches)
     gate.tick()
     rows.append(("a whole tick when nothing started (warm)", gate.tick))
     print("  cost of the pieces (µs per call, this process as subject):")
@@ -163,7 +162,12 @@ class Bench:
         self.by_pid: dict[int, GatedProcess] = {}
         self.event = threading.Event()
         apps = load_presets("linux")
-        self.gate = AppGate(lambda: apps, self._on_gated, process_source=source)
+        self.gate = AppGate(
+            lambda: apps,
+            self._on_gated,
+            process_source=source or linux,
+            rules=linux.app_matches,
+        )
         self.runner = self.gate.run_in_thread(DEFAULT_TICK_INTERVAL)
         time.sleep(3 * DEFAULT_TICK_INTERVAL)  # baseline taken
 
@@ -310,7 +314,7 @@ def main() -> None:
 
     # The alternatives that were measured and not chosen.
     print(f"\n  alternatives, idle {compare_s:.0f} s each:")
-    from nocontact_desktop.platform import linux, macos
+    from nocontact_desktop.platform import macos
 
     for label, source in (
         ("list /proc every tick (no spawn counter)", NoCounter(linux)),

@@ -16,15 +16,10 @@ import argparse
 import shutil
 import socket
 import statistics
-import sys
 import time
-from pathlib import Path
-
-sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests" / "integration"))
-
-from helper_harness import RunningHelper, client_hello, make_root
 
 from nocontact_desktop.core.helper_link.client import EventStream
+from tests.helpers.helper_harness import RunningHelper, client_hello, make_root
 
 
 def percentile(samples: list[float], fraction: float) -> float:

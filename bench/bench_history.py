@@ -27,15 +27,12 @@ from pathlib import Path
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 REPO = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(REPO))
-sys.path.insert(0, str(REPO / "tests"))
-
-from fakes import make_store
 
 from nocontact_desktop.core.clock import ManualClock
 from nocontact_desktop.core.storage.store import Store, to_us
 from nocontact_desktop.core.streak.events import EventKind
 from nocontact_desktop.core.streak.history import load_cells, load_history, year_range
+from tests.helpers.fakes import make_store
 
 BUDGET_MS = 50.0
 ZONE = "Europe/Berlin"

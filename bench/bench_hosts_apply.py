@@ -17,12 +17,9 @@ import argparse
 import os
 import statistics
 import subprocess
-import sys
 import tempfile
 import time
 from pathlib import Path
-
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from nocontact_desktop.core.blocking.domains import normalize_domain
 from nocontact_desktop.core.blocking.hosts_section import apply_to_file

@@ -32,7 +32,6 @@ from typing import Any
 import psutil
 
 REPO = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(REPO))
 
 from nocontact_desktop.helper.http_host import BLOCKED_PAGE
 from nocontact_desktop.helper.listener import BlockedHit, Listener

@@ -7,19 +7,15 @@ from __future__ import annotations
 
 import random
 import statistics
-import sys
 import tempfile
 import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
-
-from fakes import make_store
-
 from nocontact_desktop.core.clock import ManualClock
 from nocontact_desktop.core.streak.events import EventKind
 from nocontact_desktop.core.streak.tracker import Tracker
+from tests.helpers.fakes import make_store
 
 KINDS = (
     [EventKind.URGE] * 5

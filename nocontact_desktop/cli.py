@@ -19,7 +19,6 @@ from typing import NoReturn
 from nocontact_desktop import __version__
 from nocontact_desktop.core import doctor
 from nocontact_desktop.core.app_gate.gate_list import GateList
-from nocontact_desktop.core.app_gate.rules import load_presets as load_gate_presets
 from nocontact_desktop.core.blocking.blocklist import Blocklist, push_to_helper
 from nocontact_desktop.core.blocking.hosts_section import (
     apply_to_file,
@@ -36,6 +35,7 @@ from nocontact_desktop.core.helper_link.client import (
     default_socket_path,
 )
 from nocontact_desktop.core.paths import DB_FILE_NAME, resolve_data_dir
+from nocontact_desktop.core.settings import Settings, setting_named
 from nocontact_desktop.core.storage.export import import_data, read_export, write_export
 from nocontact_desktop.core.storage.store import Store
 from nocontact_desktop.core.storage.vault import KeyUnavailable, key_source, open_data
@@ -84,11 +84,8 @@ def _warn(message: str) -> None:
 
 
 def cmd_status(ctx: Context) -> int:
-    store = ctx.store()
-    try:
+    with ctx.store() as store:
         status = Tracker(store, ctx.clock).status()
-    finally:
-        store.close()
     if ctx.args.json:
         ctx.out(json.dumps(status))
     elif not status["started"]:
@@ -114,13 +111,10 @@ def _at_option(ctx: Context) -> datetime | None:
 
 def cmd_start(ctx: Context) -> int:
     at = _at_option(ctx)
-    store = ctx.store()
-    try:
+    with ctx.store() as store:
         tracker = Tracker(store, ctx.clock)
         tracker.start(at)
         status = tracker.status()
-    finally:
-        store.close()
     ctx.out(f"Counting from {status['started_at']}: day {status['streak_days']}.")
     return EXIT_OK
 
@@ -128,13 +122,10 @@ def cmd_start(ctx: Context) -> int:
 def cmd_log(ctx: Context) -> int:
     kind = parse_kind(ctx.args.kind, allowed=LOGGABLE_KINDS)
     at = _at_option(ctx)
-    store = ctx.store()
-    try:
+    with ctx.store() as store:
         tracker = Tracker(store, ctx.clock)
         tracker.log(kind, at, ctx.args.note)
         status = tracker.status()
-    finally:
-        store.close()
     ctx.out(f"Logged {kind.value}. Day {status['streak_days']}.")
     return EXIT_OK
 
@@ -145,29 +136,52 @@ def cmd_export(ctx: Context) -> int:
         raise BadInput(f"{str(path)!r}: is a folder; give a file name for the export")
     if not path.parent.is_dir():
         raise BadInput(f"{str(path)!r}: the folder {str(path.parent)!r} does not exist")
-    store = ctx.store()
-    try:
+    with ctx.store() as store:
         count = write_export(store, path, ctx.clock.now())
-    finally:
-        store.close()
     _warn(f"exported {count} events to {path}. This file is NOT encrypted: keep it somewhere safe.")
     return EXIT_OK
 
 
 def cmd_import(ctx: Context) -> int:
     data = read_export(Path(ctx.args.path))  # validated in full before anything is opened
-    store = ctx.store()
-    try:
+    with ctx.store() as store:
         added = import_data(store, data, ctx.clock.now())
-    finally:
-        store.close()
     ctx.out(f"Imported {added['events']} new events.")
+    return EXIT_OK
+
+
+def cmd_settings_list(ctx: Context) -> int:
+    with ctx.store() as store:
+        items = list(Settings(store).items())
+    if ctx.args.json:
+        ctx.out(json.dumps({setting.key: value for setting, value in items}))
+    else:
+        for setting, value in items:
+            ctx.out(f"{setting.key} = {setting.show(value)}    # {setting.label}")
+    return EXIT_OK
+
+
+def cmd_settings_get(ctx: Context) -> int:
+    setting = setting_named(ctx.args.key)
+    with ctx.store() as store:
+        ctx.out(setting.show(Settings(store).get(setting.key)))
+    return EXIT_OK
+
+
+def cmd_settings_set(ctx: Context) -> int:
+    setting = setting_named(ctx.args.key)
+    value = setting.parse(ctx.args.value)  # checked before the store is opened
+    with ctx.store() as store:
+        Settings(store).set(setting.key, value)
+    ctx.out(f"{setting.key} = {setting.show(value)}")
     return EXIT_OK
 
 
 def _socket_path(ctx: Context) -> Path:
     explicit = getattr(ctx.args, "socket", None)
-    return Path(explicit) if explicit else default_socket_path()
+    if explicit:
+        return Path(explicit)
+    return default_socket_path(current_platform().helper_socket_path)
 
 
 def push_blocklist(ctx: Context, domains: list[str]) -> None:
@@ -180,13 +194,10 @@ def push_blocklist(ctx: Context, domains: list[str]) -> None:
 
 
 def cmd_block_add(ctx: Context) -> int:
-    store = ctx.store()
-    try:
+    with ctx.store() as store:
         blocklist = Blocklist(store)
         new = blocklist.add(ctx.args.items, ctx.clock.now())
         domains = blocklist.domains()
-    finally:
-        store.close()
     for target in new:
         handle = f" ({target.handle})" if target.handle else ""
         ctx.out(f"Added {target.target}{handle}: {', '.join(target.domains)}")
@@ -197,13 +208,10 @@ def cmd_block_add(ctx: Context) -> int:
 
 
 def cmd_block_remove(ctx: Context) -> int:
-    store = ctx.store()
-    try:
+    with ctx.store() as store:
         blocklist = Blocklist(store)
         removed = blocklist.remove(ctx.args.items)
         domains = blocklist.domains()
-    finally:
-        store.close()
     for target in removed:
         ctx.out(f"Removed {target.target}")
     push_blocklist(ctx, domains)
@@ -211,11 +219,8 @@ def cmd_block_remove(ctx: Context) -> int:
 
 
 def cmd_block_list(ctx: Context) -> int:
-    store = ctx.store()
-    try:
+    with ctx.store() as store:
         entries = Blocklist(store).export()
-    finally:
-        store.close()
     if ctx.args.json:
         ctx.out(json.dumps(entries))
     elif not entries:
@@ -229,11 +234,8 @@ def cmd_block_list(ctx: Context) -> int:
 
 
 def _blocked_domains(ctx: Context) -> list[str]:
-    store = ctx.store()
-    try:
+    with ctx.store() as store:
         return Blocklist(store).domains()
-    finally:
-        store.close()
 
 
 def cmd_hosts_show(ctx: Context) -> int:
@@ -275,37 +277,28 @@ def cmd_hosts_remove(ctx: Context) -> int:
 
 
 def _gate_list(store: Store) -> GateList:
-    return GateList(store, load_gate_presets())
+    return GateList(store, current_platform().name)
 
 
 def cmd_gate_add(ctx: Context) -> int:
-    store = ctx.store()
-    try:
+    with ctx.store() as store:
         new = _gate_list(store).add(ctx.args.items, ctx.clock.now())
-    finally:
-        store.close()
     for app in new:
         ctx.out(f"Gated {app.display_name} ({app.id})")
     return EXIT_OK
 
 
 def cmd_gate_remove(ctx: Context) -> int:
-    store = ctx.store()
-    try:
+    with ctx.store() as store:
         removed = _gate_list(store).remove(ctx.args.items)
-    finally:
-        store.close()
     for app in removed:
         ctx.out(f"No longer gated: {app.display_name} ({app.id})")
     return EXIT_OK
 
 
 def cmd_gate_list(ctx: Context) -> int:
-    store = ctx.store()
-    try:
+    with ctx.store() as store:
         entries = _gate_list(store).export()
-    finally:
-        store.close()
     if ctx.args.json:
         ctx.out(json.dumps(entries))
     elif not entries:
@@ -350,11 +343,8 @@ def cmd_helper_install(ctx: Context) -> int:
     ctx.out("Blocking is on: the helper is installed and running.")
     if os.environ.get("PKEXEC_UID") or os.environ.get("SUDO_UID"):
         return EXIT_OK  # the elevated re-run; the user's own run pushes the user's list
-    store = ctx.store()
-    try:
+    with ctx.store() as store:
         domains = Blocklist(store).domains()
-    finally:
-        store.close()
     push_blocklist(ctx, domains)
     return EXIT_OK
 
@@ -391,12 +381,9 @@ def cmd_doctor(ctx: Context) -> int:
     checks: list[doctor.Check | None] = [doctor.check_data(data_dir)]
     blocked: list[str] = []
     if (data_dir / DB_FILE_NAME).exists():
-        store = ctx.store()
-        try:
+        with ctx.store() as store:
             checks.append(doctor.check_encryption(key_source(store), data_dir))
             blocked = Blocklist(store).domains()
-        finally:
-            store.close()
     helper_check, state = doctor.check_helper(HelperClient(_socket_path(ctx)), _service_status)
     checks.append(helper_check)
     hosts_file = Path(state["hosts_file"]) if state and "hosts_file" in state else None
@@ -537,6 +524,24 @@ def build_parser() -> argparse.ArgumentParser:
         command = helper_sub.add_parser(name, help=text)
         _common(command, top=False)
         command.set_defaults(func=func)
+
+    settings = sub.add_parser("settings", help="typed settings (nocontact settings list)")
+    settings_sub = settings.add_subparsers(
+        dest="settings_command", required=True, parser_class=_Parser
+    )
+    listing = settings_sub.add_parser("list", help="every setting with its value")
+    _common(listing, top=False)
+    listing.add_argument("--json", action="store_true")
+    listing.set_defaults(func=cmd_settings_list)
+    getting = settings_sub.add_parser("get", help="print one setting")
+    _common(getting, top=False)
+    getting.add_argument("key", metavar="KEY")
+    getting.set_defaults(func=cmd_settings_get)
+    setting = settings_sub.add_parser("set", help="change one setting")
+    _common(setting, top=False)
+    setting.add_argument("key", metavar="KEY")
+    setting.add_argument("value", metavar="VALUE")
+    setting.set_defaults(func=cmd_settings_set)
 
     doc = add("doctor", cmd_doctor, "what works, what does not, and how to fix it")
     doc.add_argument("--json", action="store_true")

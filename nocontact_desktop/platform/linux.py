@@ -19,13 +19,21 @@ import subprocess
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Final, Protocol
+from typing import Final
 
 import psutil
 
 from nocontact_desktop.core.app_gate.rules import Matcher, ProcessIdentity
 from nocontact_desktop.core.errors import BadInput
 from nocontact_desktop.core.helper_link.client import HelperServiceError
+from nocontact_desktop.platform.base import PeerSocket
+from nocontact_desktop.platform.posix import checked as _checked
+from nocontact_desktop.platform.posix import invoking_uid as invoking_uid  # noqa: PLC0414 - re-export
+from nocontact_desktop.platform.posix import quiet_run as _dns_run
+from nocontact_desktop.platform.posix import run_tool as _run
+
+name: Final = "linux"
+"""This OS's key in the gate presets."""
 
 # --- Start at login (autostart) ---
 
@@ -406,16 +414,6 @@ def app_matches(identity: ProcessIdentity, matcher: Matcher) -> bool:
 # --- Helper IPC peer credentials ---
 
 
-class PeerSocket(Protocol):
-    """A connected socket (``socket.socket`` or asyncio's ``TransportSocket``)."""
-
-    def fileno(self) -> int:
-        """The descriptor."""
-        ...
-
-    def getsockopt(self, level: int, optname: int, buflen: int, /) -> bytes:
-        """Read a socket option as bytes."""
-        ...
 
 
 _UCRED = struct.Struct("iII")  # struct ucred: pid_t pid; uid_t uid; gid_t gid
@@ -458,8 +456,6 @@ def helper_hosts_path() -> Path:
     return HELPER_HOSTS_PATH
 
 
-def _run(argv: Sequence[str]) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(list(argv), capture_output=True, text=True, check=False, timeout=120)
 
 
 def systemd_running() -> bool:
@@ -536,13 +532,6 @@ WantedBy=multi-user.target
 """
 
 
-def invoking_uid() -> int:
-    """The user an install is for: the one behind pkexec/sudo, else the current user."""
-    for variable in ("PKEXEC_UID", "SUDO_UID"):
-        value = os.environ.get(variable, "")
-        if value.isdigit():
-            return int(value)
-    return os.getuid()
 
 
 def _check_root_owned(path: Path) -> None:
@@ -580,11 +569,6 @@ def _helper_program_paths(executable: str) -> list[Path]:
     return paths
 
 
-def _checked(result: subprocess.CompletedProcess[str], what: str) -> None:
-    if result.returncode != 0:
-        detail = (result.stderr or result.stdout or "").strip().splitlines()
-        reason = detail[0] if detail else f"exit code {result.returncode}"
-        raise HelperServiceError(f"{what} failed: {reason}")
 
 
 def _elevate(executable: str, action: str, runner: Runner) -> None:
@@ -691,29 +675,11 @@ def helper_service_status(
 # caching daemon sits in between: systemd-resolved (its stub also answers from /etc/hosts) or
 # nscd. Tools are looked up on a fixed system PATH, never the caller's: the helper runs as root.
 
-_DNS_LOG = logging.getLogger("nocontact.platform.dns")
+_log = logging.getLogger("nocontact.platform.dns")
 _DNS_TOOL_PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
-_DNS_TOOL_TIMEOUT_S = 5.0
 _NSCD_SOCKETS = ("/run/nscd/socket", "/var/run/nscd/socket")
 
 
-def _dns_run(argv: list[str]) -> bool:
-    """Run a fixed command quietly; True when it exited with 0. Never raises."""
-    try:
-        completed = subprocess.run(
-            argv,
-            stdin=subprocess.DEVNULL,
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-            timeout=_DNS_TOOL_TIMEOUT_S,
-            check=False,
-        )
-    except (OSError, subprocess.SubprocessError) as error:
-        _DNS_LOG.debug("DNS flush: %s failed to run: %s", argv[0], error)
-        return False
-    if completed.returncode != 0:
-        _DNS_LOG.debug("DNS flush: %s exited with %d", argv[0], completed.returncode)
-    return completed.returncode == 0
 
 
 def _systemd_resolved_active() -> bool:
@@ -743,4 +709,4 @@ def flush_dns_cache() -> None:
         nscd = shutil.which("nscd", path=_DNS_TOOL_PATH)
         if nscd is not None and _dns_run([nscd, "-i", "hosts"]):
             return
-    _DNS_LOG.debug("DNS flush: no caching resolver found; nothing to flush")
+    _log.debug("DNS flush: no caching resolver found; nothing to flush")

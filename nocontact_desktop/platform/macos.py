@@ -18,14 +18,21 @@ import subprocess
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Final, Protocol
+from typing import Final
 
 import psutil
 
 from nocontact_desktop.core.app_gate.rules import Matcher, ProcessIdentity
 from nocontact_desktop.core.errors import BadInput
-from nocontact_desktop.core.helper_link.client import HelperServiceError
 from nocontact_desktop.platform import psutil_processes as _shared
+from nocontact_desktop.platform.base import PeerSocket
+from nocontact_desktop.platform.posix import checked as _checked
+from nocontact_desktop.platform.posix import invoking_uid as invoking_uid  # noqa: PLC0414 - re-export
+from nocontact_desktop.platform.posix import quiet_run as _dns_run
+from nocontact_desktop.platform.posix import run_tool as _run
+
+name: Final = "macos"
+"""This OS's key in the gate presets."""
 
 # --- Start at login (autostart) ---
 
@@ -143,12 +150,6 @@ def app_matches(identity: ProcessIdentity, matcher: Matcher) -> bool:
 # --- Helper IPC peer credentials ---
 
 
-class PeerSocket(Protocol):
-    """A connected socket (``socket.socket`` or asyncio's ``TransportSocket``)."""
-
-    def fileno(self) -> int:
-        """The descriptor."""
-        ...
 
 
 def _libc() -> ctypes.CDLL:
@@ -197,8 +198,6 @@ def helper_hosts_path() -> Path:
     return HELPER_HOSTS_PATH
 
 
-def _run(argv: Sequence[str]) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(list(argv), capture_output=True, text=True, check=False, timeout=120)
 
 
 def render_helper_plist(uid: int, executable: str) -> bytes:
@@ -219,11 +218,6 @@ def render_helper_plist(uid: int, executable: str) -> bytes:
     return plistlib.dumps(document)
 
 
-def _checked(result: subprocess.CompletedProcess[str], what: str) -> None:
-    if result.returncode != 0:
-        detail = (result.stderr or result.stdout or "").strip().splitlines()
-        reason = detail[0] if detail else f"exit code {result.returncode}"
-        raise HelperServiceError(f"{what} failed: {reason}")
 
 
 def _applescript_string(text: str) -> str:
@@ -308,28 +302,10 @@ def helper_service_status(
 # which the helper has. Tools are looked up in the system folders only, never on the caller's
 # PATH.
 
-_DNS_LOG = logging.getLogger("nocontact.platform.dns")
+_log = logging.getLogger("nocontact.platform.dns")
 _DNS_TOOL_PATH = "/usr/bin:/bin:/usr/sbin:/sbin"
-_DNS_TOOL_TIMEOUT_S = 5.0
 
 
-def _dns_run(argv: list[str]) -> bool:
-    """Run a fixed command quietly; True when it exited with 0. Never raises."""
-    try:
-        completed = subprocess.run(
-            argv,
-            stdin=subprocess.DEVNULL,
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-            timeout=_DNS_TOOL_TIMEOUT_S,
-            check=False,
-        )
-    except (OSError, subprocess.SubprocessError) as error:
-        _DNS_LOG.debug("DNS flush: %s failed to run: %s", argv[0], error)
-        return False
-    if completed.returncode != 0:
-        _DNS_LOG.debug("DNS flush: %s exited with %d", argv[0], completed.returncode)
-    return completed.returncode == 0
 
 
 def flush_dns_cache() -> None:
@@ -340,6 +316,6 @@ def flush_dns_cache() -> None:
     ):
         executable = shutil.which(tool, path=_DNS_TOOL_PATH)
         if executable is None:
-            _DNS_LOG.debug("DNS flush: %s not found", tool)
+            _log.debug("DNS flush: %s not found", tool)
             continue
         _dns_run([executable, *arguments])

@@ -11,10 +11,23 @@ import logging
 import ntpath
 import os
 import subprocess
-from typing import Any
+from typing import Any, Final
 
 from nocontact_desktop.core.app_gate.rules import Matcher, ProcessIdentity
 from nocontact_desktop.platform import psutil_processes as _shared
+
+# The helper is not built for Windows yet: the null service says so (DESIGN §2).
+from nocontact_desktop.platform.no_helper import helper_hosts_path as helper_hosts_path  # noqa: PLC0414
+from nocontact_desktop.platform.no_helper import helper_service_status as helper_service_status  # noqa: PLC0414
+from nocontact_desktop.platform.no_helper import helper_socket_path as helper_socket_path  # noqa: PLC0414
+from nocontact_desktop.platform.no_helper import helper_state_dir as helper_state_dir  # noqa: PLC0414
+from nocontact_desktop.platform.no_helper import install_helper as install_helper  # noqa: PLC0414
+from nocontact_desktop.platform.no_helper import invoking_uid as invoking_uid  # noqa: PLC0414
+from nocontact_desktop.platform.no_helper import peer_uid as peer_uid  # noqa: PLC0414
+from nocontact_desktop.platform.no_helper import uninstall_helper as uninstall_helper  # noqa: PLC0414
+
+name: Final = "windows"
+"""This OS's key in the gate presets."""
 
 # --- Start at login (autostart) ---
 

@@ -12,28 +12,25 @@ from nocontact_desktop.core.blocking.blocklist import push_to_helper
 from nocontact_desktop.core.clock import Clock
 from nocontact_desktop.core.helper_link.client import default_socket_path
 from nocontact_desktop.core.paths import ensure_private_dir
+from nocontact_desktop.core.settings import Settings
 from nocontact_desktop.core.storage.store import Store
 from nocontact_desktop.core.storage.vault import KeyUnavailable, open_data
 from nocontact_desktop.core.streak.events import EventKind
 from nocontact_desktop.core.streak.milestones import milestone_text
 from nocontact_desktop.core.streak.tracker import Tracker
 from nocontact_desktop.platform import current as current_platform
+from nocontact_desktop.platform.base import Platform
 from nocontact_desktop.ui.controllers.blocked_sites import SiteAttempts
 from nocontact_desktop.ui.controllers.gated_apps import AppGateController
 from nocontact_desktop.ui.controllers.support import SupportFeatures
 from nocontact_desktop.ui.dialogs.moment_dialogs import SLIP_AFTER, HooverDialog, SlipDialog
-from nocontact_desktop.ui.dialogs.reflect_dialog import (
-    DEFAULT_COUNTDOWN,
-    MAX_COUNTDOWN,
-    MIN_COUNTDOWN,
-    clamp_countdown,
-)
 from nocontact_desktop.ui.pages.apps_page import AppsPage
 from nocontact_desktop.ui.pages.blocked_page import BlockedPage
 from nocontact_desktop.ui.qt import QtCore, QtWidgets
 from nocontact_desktop.ui.single_instance import SingleInstance
 from nocontact_desktop.ui.tray.day_scheduler import DayScheduler
 from nocontact_desktop.ui.tray.icon import app_icon, day_icon
+from nocontact_desktop.ui.widgets.settings_form import SettingsForm
 from nocontact_desktop.ui.windows.main_window import MainWindow, ReasonsDialog
 from nocontact_desktop.ui.windows.onboarding import OnboardingDialog
 
@@ -62,11 +59,13 @@ class TrayApp(QtCore.QObject):
         *,
         explicit_data_dir: Path | None = None,
         socket_path: Path | None = None,
+        platform: Platform | None = None,
         parent: QtCore.QObject | None = None,
     ) -> None:
         super().__init__(parent)
         self.store = store
         self.clock = clock
+        self.platform: Platform = platform if platform is not None else current_platform()
         self.tracker = Tracker(store, clock)
         self._explicit_data_dir = explicit_data_dir
         self.window = MainWindow()
@@ -77,7 +76,9 @@ class TrayApp(QtCore.QObject):
         self.tray.activated.connect(self._on_tray_activated)
         self.scheduler = DayScheduler(clock, self.on_new_day)
         self._wire_window()
-        self._setup_blocking(socket_path or default_socket_path())
+        self._setup_blocking(
+            socket_path or default_socket_path(self.platform.helper_socket_path)
+        )
         self._setup_app_gate()
         self._watch_database()
         self._setup_support()
@@ -109,9 +110,11 @@ class TrayApp(QtCore.QObject):
         today.hoover_requested.connect(self.log_hoover)
         today.slip_requested.connect(self.log_slip)
         today.edit_reasons_requested.connect(self.edit_reasons)
-        settings = self.window.settings
-        settings.login_check.setChecked(bool(self.store.setting("start_at_login", False)))
-        settings.start_at_login_changed.connect(self.set_start_at_login)
+        # The Settings page is drawn from core's typed table; side effects are applied here.
+        self.settings = Settings(self.store)
+        self.settings_form = SettingsForm(self.settings)
+        self.settings_form.changed.connect(self._apply_setting)
+        self.window.settings.add_section(self.settings_form)
 
     def _watch_database(self) -> None:
         # The CLI may log events while the tray runs: inotify on the WAL, no polling.
@@ -163,23 +166,10 @@ class TrayApp(QtCore.QObject):
         self.window.add_page("Blocked", self.blocked_page, before="Settings")
         self.site_attempts.helper_connected.connect(self.blocked_page.set_helper_running)
         self.blocked_page.set_helper_running(False)
-        box = QtWidgets.QGroupBox("Before a blocked site or app opens")
-        form = QtWidgets.QFormLayout(box)
-        self.countdown_spin = QtWidgets.QSpinBox()
-        self.countdown_spin.setRange(MIN_COUNTDOWN, MAX_COUNTDOWN)
-        self.countdown_spin.setSuffix(" s")
-        self.countdown_spin.setValue(
-            clamp_countdown(int(self.store.setting("countdown_seconds", DEFAULT_COUNTDOWN)))
-        )
-        self.countdown_spin.valueChanged.connect(
-            lambda value: self.store.set_setting("countdown_seconds", int(value))
-        )
-        form.addRow("Wait before “Open anyway”:", self.countdown_spin)
-        self.window.settings.add_section(box)
 
     def _setup_app_gate(self) -> None:
         # Gated apps freeze at launch and wait for the dialog; the Apps page edits the list.
-        self.app_gate = AppGateController(self.store, self.clock, parent=self)
+        self.app_gate = AppGateController(self.store, self.clock, self.platform, parent=self)
         self.apps_page = AppsPage(self.app_gate.gate_list, self.app_gate.presets, self.clock.now)
         self.apps_page.changed.connect(self.app_gate.reload)
         self.window.add_page("Apps", self.apps_page, before="Settings")
@@ -360,18 +350,26 @@ class TrayApp(QtCore.QObject):
             self.store.set_list_items("reasons", answers.reasons)
         if answers.support_people:
             self.store.set_support_people(answers.support_people)
+        login = self.settings_form.controls["start_at_login"]
+        assert isinstance(login, QtWidgets.QCheckBox)
+        login.setChecked(answers.start_at_login)
         self.set_start_at_login(answers.start_at_login)
-        self.window.settings.login_check.setChecked(answers.start_at_login)
         self.store.set_setting("onboarded", True)
+
+    def _apply_setting(self, key: str, value: object) -> None:
+        if key == "start_at_login":
+            self.set_start_at_login(bool(value))
+        elif key == "daily_check_in":
+            self.support.plan_check_in(value if isinstance(value, str) else None)
 
     def set_start_at_login(self, enabled: bool) -> None:
         """Write or remove the desktop's own autostart entry."""
         try:
-            current_platform().set_autostart(enabled, autostart_command(self._explicit_data_dir))
+            self.platform.set_autostart(enabled, autostart_command(self._explicit_data_dir))
         except OSError as err:
             log.warning("could not change start at login: %s", err.strerror or err)
             return
-        self.store.set_setting("start_at_login", enabled)
+        self.settings.set("start_at_login", enabled)
 
 
 def _ask_passphrase() -> str | None:

@@ -16,11 +16,6 @@ from collections.abc import Callable
 from datetime import timedelta
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # tests/ for fakes
-sys.path.insert(0, str(Path(__file__).resolve().parents[2]))  # the repository
-
-from fakes import make_store
-
 from nocontact_desktop.core.clock import SystemClock
 from nocontact_desktop.core.journal.entries import Journal
 from nocontact_desktop.core.journal.urge import SEAL_30_DAYS
@@ -32,6 +27,7 @@ from nocontact_desktop.ui.qt import QtCore, QtWidgets
 from nocontact_desktop.ui.windows import emergency_window as ew
 from nocontact_desktop.ui.windows.emergency_window import EmergencyWindow
 from nocontact_desktop.ui.windows.history_window import HistoryWindow
+from tests.helpers.fakes import make_store
 
 
 def seed(store: Store, clock: SystemClock) -> None:

@@ -14,9 +14,11 @@ import time
 from pathlib import Path
 
 import pytest
-import xsession as xsession_module
 from PIL import Image
-from xsession import xsession
+
+from tests.helpers import xsession as xsession_module
+from tests.helpers.paths import repo_env
+from tests.helpers.xsession import xsession
 
 pytestmark = [pytest.mark.e2e, pytest.mark.skipif(sys.platform != "linux", reason="X11 only")]
 
@@ -73,7 +75,7 @@ def test_emergency_and_history_screens(
         log = (tmp_path / "child.log").open("wb")
         child = subprocess.Popen(
             [sys.executable, str(CHILD), str(tmp_path / "data")],
-            env=env,
+            env=repo_env(env),
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
             stderr=log,

@@ -33,7 +33,7 @@ if __package__:  # imported by pytest in a package layout
         sqlite_files,
     )
 else:  # pytest rootdir-relative import, or run as the child script
-    from keyring_session import (  # type: ignore[no-redef]
+    from tests.helpers.keyring_session import (  # type: ignore[no-redef]
         KeyringSession,
         assert_text_not_on_disk,
         find_text_on_disk,

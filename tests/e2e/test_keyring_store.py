@@ -35,7 +35,7 @@ if __package__:
         sqlite_files,
     )
 else:
-    from keyring_session import (  # type: ignore[no-redef]
+    from tests.helpers.keyring_session import (  # type: ignore[no-redef]
         KeyringSession,
         assert_text_not_on_disk,
         find_text_on_disk,

@@ -17,7 +17,8 @@ import time
 from pathlib import Path
 
 import pytest
-from xsession import wait_for, xsession
+
+from tests.helpers.xsession import wait_for, xsession
 
 pytestmark = [pytest.mark.e2e, pytest.mark.skipif(sys.platform != "linux", reason="X11, /proc")]
 

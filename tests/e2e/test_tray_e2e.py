@@ -11,7 +11,8 @@ from pathlib import Path
 
 import pytest
 from PIL import Image
-from xsession import SCREEN, TRAYER_HEIGHT, TRAYER_WIDTH, XSession, wait_for, xsession
+
+from tests.helpers.xsession import SCREEN, TRAYER_HEIGHT, TRAYER_WIDTH, XSession, wait_for, xsession
 
 pytestmark = [pytest.mark.e2e, pytest.mark.skipif(sys.platform != "linux", reason="X11 only")]
 

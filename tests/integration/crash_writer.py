@@ -18,12 +18,9 @@ import time
 from datetime import UTC, datetime
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-
-from fakes import make_store
-
 from nocontact_desktop.core.paths import DB_FILE_NAME
 from nocontact_desktop.core.streak.events import EventKind
+from tests.helpers.fakes import make_store
 
 
 def child(data_dir: Path, write_fd: int, trial: int) -> None:

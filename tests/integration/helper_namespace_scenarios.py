@@ -31,16 +31,13 @@ import time
 from pathlib import Path
 from typing import Any
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-
-from helper_harness import HOSTS_ORIGINAL, RunningHelper, wait_for
-
 from nocontact_desktop.core.blocking.hosts_section import apply_section
 from nocontact_desktop.core.helper_link.client import (
     HelperClient,
     HelperError,
     HelperUnavailable,
 )
+from tests.helpers.helper_harness import HOSTS_ORIGINAL, RunningHelper, wait_for
 
 BLOCKED = ["blocked.nocontact-test.example", "www.blocked.nocontact-test.example"]
 

@@ -119,7 +119,7 @@ class Watch:
             lambda: self.apps,
             self._on_gated,
             on_settled=self.settled.append,
-            **options,  # type: ignore[arg-type]
+            **{"process_source": linux, "rules": linux.app_matches, **options},  # type: ignore[arg-type]
         )
         self.gate.tick()  # baseline
 

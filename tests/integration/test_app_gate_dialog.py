@@ -10,22 +10,17 @@ from pathlib import Path
 
 import psutil
 import pytest
-from fakes import clock_at, make_store
 from pytestqt.qtbot import QtBot
 
 from nocontact_desktop.core.clock import SystemClock
 from nocontact_desktop.core.storage.store import Store
 from nocontact_desktop.core.streak.events import EventKind
+from nocontact_desktop.platform import current as current_platform
 from nocontact_desktop.ui.controllers.gated_apps import AppGateController
+from tests.helpers.fakes import clock_at
 
 pytestmark = pytest.mark.skipif(sys.platform != "linux", reason="real Linux processes")
 
-
-@pytest.fixture
-def store(data_dir: Path) -> Iterator[Store]:
-    s = make_store(data_dir)
-    yield s
-    s.close()
 
 
 @pytest.fixture
@@ -40,7 +35,7 @@ def stand_in(tmp_path: Path) -> Path:
 @pytest.fixture
 def controller(qtbot: QtBot, store: Store) -> Iterator[AppGateController]:
     del qtbot
-    ctl = AppGateController(store, SystemClock())
+    ctl = AppGateController(store, SystemClock(), current_platform())
     ctl.gate_list.add(["signal"], clock_at("2026-01-01T00:00:00+00:00").now())
     ctl.reload()
     ctl.start()
@@ -57,7 +52,7 @@ def launch(exe: Path) -> subprocess.Popen[bytes]:
 
 def test_nothing_gated_means_no_timer(qtbot: QtBot, store: Store) -> None:
     del qtbot
-    ctl = AppGateController(store, SystemClock())
+    ctl = AppGateController(store, SystemClock(), current_platform())
     ctl.start()
     assert not ctl.watching
     ctl.close()

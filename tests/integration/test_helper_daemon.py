@@ -16,7 +16,11 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from helper_harness import (
+
+from nocontact_desktop.core.blocking.hosts_section import read_section_names, section_state
+from nocontact_desktop.core.helper_link.client import HelperClient, HelperError
+from nocontact_desktop.core.helper_link.protocol import MAX_MESSAGE_BYTES
+from tests.helpers.helper_harness import (
     HOSTS_ORIGINAL,
     RunningHelper,
     client_hello,
@@ -25,10 +29,6 @@ from helper_harness import (
     raw_exchange,
     wait_for,
 )
-
-from nocontact_desktop.core.blocking.hosts_section import read_section_names, section_state
-from nocontact_desktop.core.helper_link.client import HelperClient, HelperError
-from nocontact_desktop.core.helper_link.protocol import MAX_MESSAGE_BYTES
 
 BLOCKLIST = ["instagram.com", "www.instagram.com", "m.instagram.com"]
 

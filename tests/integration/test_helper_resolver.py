@@ -16,7 +16,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from helper_harness import make_root
+
+from tests.helpers.helper_harness import make_root
+from tests.helpers.paths import repo_env
 
 pytestmark = pytest.mark.root
 
@@ -38,6 +40,7 @@ def run_in_namespace(*args: str, timeout: float = 120) -> dict[str, Any]:
     try:
         result = subprocess.run(
             [unshare, "-m", sys.executable, str(SCENARIOS), args[0], str(root), *args[1:]],
+            env=repo_env(),
             capture_output=True,
             text=True,
             timeout=timeout,

@@ -9,6 +9,8 @@ from pathlib import Path
 
 import pytest
 
+from tests.helpers.paths import repo_env
+
 HARNESS = Path(__file__).with_name("crash_writer.py")
 
 
@@ -16,6 +18,7 @@ HARNESS = Path(__file__).with_name("crash_writer.py")
 def test_kill_minus_nine_loses_no_committed_event(data_dir: Path) -> None:
     result = subprocess.run(
         [sys.executable, str(HARNESS), str(data_dir), "300", "20261121"],
+        env=repo_env(),
         capture_output=True,
         text=True,
         timeout=240,

@@ -193,6 +193,7 @@ def rig() -> Iterator[Rig]:
         lambda: apps,
         gated.append,
         process_source=source,
+        rules=linux.app_matches,
         clock=clock,
         freeze_timeout=120.0,
         end_grace=1.0,
@@ -225,7 +226,13 @@ def test_what_ran_before_the_watcher_is_left_alone(rig: Rig) -> None:
     source = FakeSource()
     running = source.spawn("signal-desktop")
     gated: list[GatedProcess] = []
-    gate = AppGate(lambda: [SIGNAL], gated.append, process_source=source, clock=rig.clock)
+    gate = AppGate(
+        lambda: [SIGNAL],
+        gated.append,
+        process_source=source,
+        rules=linux.app_matches,
+        clock=rig.clock,
+    )
     gate.tick()
     gate.tick()
     assert gated == [] and source.procs[running.pid].status == "running"
@@ -402,7 +409,9 @@ def test_a_failing_dialog_resumes_at_once(caplog: pytest.LogCaptureFixture) -> N
     def broken(gp: GatedProcess) -> None:
         raise RuntimeError("no display")
 
-    gate = AppGate(lambda: [SIGNAL], broken, process_source=source, clock=clock)
+    gate = AppGate(
+        lambda: [SIGNAL], broken, process_source=source, rules=linux.app_matches, clock=clock
+    )
     gate.tick()
     proc = source.spawn("signal-desktop")
     with caplog.at_level(logging.INFO):
@@ -499,7 +508,13 @@ def test_a_launcher_from_before_the_watcher_is_watched_too(rig: Rig) -> None:
     source = FakeSource()
     shell = source.spawn("sh")
     gated: list[GatedProcess] = []
-    gate = AppGate(lambda: [SIGNAL], gated.append, process_source=source, clock=rig.clock)
+    gate = AppGate(
+        lambda: [SIGNAL],
+        gated.append,
+        process_source=source,
+        rules=linux.app_matches,
+        clock=rig.clock,
+    )
     gate.tick()
     shell.name = "signal-desktop"
     for _ in range(12):
@@ -632,14 +647,20 @@ def test_leftovers_of_a_crashed_run_are_resumed(caplog: pytest.LogCaptureFixture
     left_child.status = "stopped"
     job = source.spawn("vim")
     job.status = "stopped"  # ^Z in a terminal: not ours
-    gate = AppGate(lambda: [SIGNAL], lambda gp: None, process_source=source)
+    gate = AppGate(
+        lambda: [SIGNAL], lambda gp: None, process_source=source, rules=linux.app_matches
+    )
     with caplog.at_level(logging.INFO):
         gate.tick()
     assert source.procs[left.pid].status == source.procs[left_child.pid].status == "running"
     assert source.procs[job.pid].status == "stopped"
     assert "left frozen by an earlier run" in caplog.text
     gate2 = AppGate(
-        lambda: [SIGNAL], lambda gp: None, process_source=source, release_leftovers=False
+        lambda: [SIGNAL],
+        lambda gp: None,
+        process_source=source,
+        rules=linux.app_matches,
+        release_leftovers=False,
     )
     left.status = "stopped"
     gate2.tick()
@@ -689,7 +710,9 @@ def test_a_tick_never_raises(rig: Rig, caplog: pytest.LogCaptureFixture) -> None
 
 def test_run_in_thread_ticks_until_stopped() -> None:
     source = FakeSource()
-    gate = AppGate(lambda: [SIGNAL], lambda gp: None, process_source=source)
+    gate = AppGate(
+        lambda: [SIGNAL], lambda gp: None, process_source=source, rules=linux.app_matches
+    )
     runner = gate.run_in_thread(0.01)
     try:
         deadline = datetime.now(UTC) + timedelta(seconds=5)
@@ -702,4 +725,10 @@ def test_run_in_thread_ticks_until_stopped() -> None:
 
 def test_bad_settings_are_refused() -> None:
     with pytest.raises(ValueError, match="freeze_timeout"):
-        AppGate(lambda: [], lambda gp: None, process_source=FakeSource(), freeze_timeout=0)
+        AppGate(
+            lambda: [],
+            lambda gp: None,
+            process_source=FakeSource(),
+            rules=linux.app_matches,
+            freeze_timeout=0,
+        )

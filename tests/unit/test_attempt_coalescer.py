@@ -29,6 +29,17 @@ def test_expired_sites_are_forgotten() -> None:
     c.hit("a", 0.0)
     c.closed("a", 0.0)
     c.hit("b", 0.0)
+    assert c.tracked() == {"a", "b"}
+    c.forget_expired(0.5)  # "a" is still in its quiet period
+    assert c.tracked() == {"a", "b"}
     c.forget_expired(2.0)
-    assert c.quiet_hits("a") == 0
+    assert c.tracked() == {"b"}  # an open dialog is never forgotten
     assert c.is_open("b")
+
+
+def test_hits_forget_expired_sites_so_memory_stays_bounded() -> None:
+    c = AttemptCoalescer(quiet_seconds=1)
+    for i in range(1000):
+        c.hit(f"site-{i}", float(i * 2))
+        c.closed(f"site-{i}", float(i * 2))
+    assert len(c.tracked()) <= 1

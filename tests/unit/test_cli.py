@@ -9,11 +9,11 @@ from datetime import timedelta
 from pathlib import Path
 
 import pytest
-from fakes import clock_at
 
 from nocontact_desktop.cli import main
 from nocontact_desktop.core.clock import ManualClock
 from nocontact_desktop.core.paths import DB_FILE_NAME
+from tests.helpers.fakes import clock_at
 
 
 def run(
@@ -153,7 +153,7 @@ def test_import_of_bad_files_exits_2(
 def test_export_import_round_trip(
     data_dir: Path, tmp_path: Path, clock: ManualClock, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    from fakes import make_store
+    from tests.helpers.fakes import make_store
 
     d = ["--data-dir", str(data_dir)]
     run(["start", "--at", "2026-02-01T08:00+01:00", *d], clock, capsys)

@@ -6,10 +6,10 @@ import json
 from pathlib import Path
 
 import pytest
-from fakes import clock_at
 
 from nocontact_desktop.cli import main
 from nocontact_desktop.core.blocking.hosts_section import BEGIN_MARKER
+from tests.helpers.fakes import clock_at
 
 
 def run(args: list[str], capsys: pytest.CaptureFixture[str]) -> tuple[int, str, str]:

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from fakes import clock_at
 from pytestqt.qtbot import QtBot
 
 from nocontact_desktop.ui.tray.day_scheduler import DayScheduler
+from tests.helpers.fakes import clock_at
 
 
 def test_daily_job_uses_the_zone_and_follows_travel(qtbot: QtBot) -> None:

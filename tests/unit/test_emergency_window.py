@@ -2,12 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import timedelta
-from pathlib import Path
 
 import pytest
-from fakes import clock_at, make_store
 from pytestqt.qtbot import QtBot
 
 from nocontact_desktop.core.clock import ManualClock
@@ -19,18 +16,6 @@ from nocontact_desktop.ui.dialogs.moment_dialogs import HooverDialog, SlipDialog
 from nocontact_desktop.ui.qt import Qt, QtCore, QtGui, QtWidgets
 from nocontact_desktop.ui.windows import emergency_window as ew
 from nocontact_desktop.ui.windows.emergency_window import EmergencyWindow
-
-
-@pytest.fixture
-def store(data_dir: Path) -> Iterator[Store]:
-    s = make_store(data_dir)
-    yield s
-    s.close()
-
-
-@pytest.fixture
-def clock() -> ManualClock:
-    return clock_at("2026-03-08T02:10:00+01:00", "Europe/Berlin")
 
 
 @pytest.fixture

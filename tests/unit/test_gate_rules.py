@@ -21,7 +21,6 @@ from nocontact_desktop.core.app_gate.rules import (
     ProcessIdentity,
     app_from_id,
     app_from_user_text,
-    current_os,
     find_preset,
     load_presets,
     match,
@@ -30,7 +29,8 @@ from nocontact_desktop.core.app_gate.rules import (
 )
 from nocontact_desktop.core.app_gate.watcher import ProcessSource
 from nocontact_desktop.core.errors import BadInput
-from nocontact_desktop.platform import linux, macos, windows
+from nocontact_desktop.platform import all_platforms, linux, macos, windows
+from nocontact_desktop.platform import current as current_platform
 
 
 def ident(
@@ -88,7 +88,12 @@ def test_presets_per_os_use_only_that_os_kinds() -> None:
 
 def test_preset_file_is_the_packaged_one() -> None:
     assert PRESETS_FILE.is_file()
-    assert load_presets() == load_presets(current_os())
+    assert load_presets("linux", path=PRESETS_FILE) == load_presets("linux")
+
+
+def test_every_platform_module_provides_the_whole_platform_interface() -> None:
+    assert [p.name for p in all_platforms()] == ["linux", "macos", "windows"]
+    assert current_platform().name in {"linux", "macos", "windows"}
 
 
 @pytest.mark.parametrize(
@@ -157,7 +162,7 @@ def test_an_existing_path_becomes_path_rules_for_the_link_and_its_target(tmp_pat
     target.write_bytes(b"#!/bin/sh\n")
     link = tmp_path / "sig"
     link.symlink_to(target)
-    app = parse_app_spec(str(link), os_name="linux")
+    app = parse_app_spec(str(link), os_name="linux", realpath=os.path.realpath)
     assert app.id == f"path:{link}" and app.display_name == "sig"
     assert app.matchers == (Matcher("path", str(link)), Matcher("path", str(target)))
     assert parse_app_spec(str(target), os_name="linux").matchers == (Matcher("path", str(target)),)
@@ -392,8 +397,9 @@ def test_match_takes_the_first_app_and_the_current_os_rules() -> None:
     )
     assert found is not None and found.id == "telegram"
     assert match(ident("bash", "/usr/bin/bash"), apps, rules=linux.app_matches) is None
-    if current_os() == "linux":
-        assert match(ident("caprine", "/opt/Caprine/caprine"), apps) is not None
+    here = current_platform()
+    if here.name == "linux":
+        assert match(ident("caprine", "/opt/Caprine/caprine"), apps, rules=here.app_matches)
 
 
 # --- macOS rules (plain data) ----------------------------------------------------------------

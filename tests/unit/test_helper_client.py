@@ -18,6 +18,7 @@ from nocontact_desktop.core.helper_link.client import (
     default_socket_path,
 )
 from nocontact_desktop.core.helper_link.protocol import MAX_MESSAGE_BYTES
+from nocontact_desktop.platform import linux, windows
 
 Script = Callable[[socket.socket], None]
 
@@ -64,9 +65,11 @@ def read_line(connection: socket.socket) -> dict[str, object]:
 
 def test_default_socket_path_honours_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("NOCONTACT_HELPER_SOCKET", "/tmp/elsewhere.sock")
-    assert default_socket_path() == Path("/tmp/elsewhere.sock")
+    assert default_socket_path(linux.helper_socket_path) == Path("/tmp/elsewhere.sock")
     monkeypatch.delenv("NOCONTACT_HELPER_SOCKET")
-    assert default_socket_path() == Path("/run/nocontact/helper.sock")
+    assert default_socket_path(linux.helper_socket_path) == Path("/run/nocontact/helper.sock")
+    with pytest.raises(HelperUnavailable, match="not available on this operating system"):
+        default_socket_path(windows.helper_socket_path)
 
 
 def test_a_missing_socket_is_helper_unavailable(tmp_path: Path) -> None:

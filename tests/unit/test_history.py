@@ -6,7 +6,6 @@ from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
-from fakes import clock_at, make_store
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -24,6 +23,7 @@ from nocontact_desktop.core.streak.history import (
     year_range,
 )
 from nocontact_desktop.core.streak.tracker import Tracker
+from tests.helpers.fakes import clock_at, make_store
 
 BERLIN = ZoneInfo("Europe/Berlin")
 

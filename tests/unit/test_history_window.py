@@ -2,12 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import date, timedelta
-from pathlib import Path
 
 import pytest
-from fakes import clock_at, make_store
 from pytestqt.qtbot import QtBot
 
 from nocontact_desktop.core.clock import ManualClock
@@ -19,13 +16,7 @@ from nocontact_desktop.core.streak.tracker import Tracker
 from nocontact_desktop.ui import calm_style
 from nocontact_desktop.ui.qt import QtGui
 from nocontact_desktop.ui.windows.history_window import KEPT_FILL, HistoryWindow, cell_tooltip
-
-
-@pytest.fixture
-def store(data_dir: Path) -> Iterator[Store]:
-    s = make_store(data_dir)
-    yield s
-    s.close()
+from tests.helpers.fakes import clock_at
 
 
 @pytest.fixture

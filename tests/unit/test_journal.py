@@ -8,7 +8,6 @@ from datetime import date, timedelta
 from pathlib import Path
 
 import pytest
-from fakes import clock_at, fixed_key_sealer, make_store
 
 from nocontact_desktop.core.clock import ManualClock
 from nocontact_desktop.core.errors import BadInput
@@ -29,20 +28,11 @@ from nocontact_desktop.core.storage.export import (
 from nocontact_desktop.core.storage.store import Store, SupportPerson, connect, open_store
 from nocontact_desktop.core.streak.events import EventKind
 from nocontact_desktop.core.streak.tracker import Tracker
+from tests.helpers.fakes import clock_at, fixed_key_sealer
 
 SECRET = "I would write to you that the dog still waits by the door"
 
 
-@pytest.fixture
-def store(data_dir: Path) -> Store:
-    s = make_store(data_dir)
-    yield s  # type: ignore[misc]
-    s.close()
-
-
-@pytest.fixture
-def clock() -> ManualClock:
-    return clock_at("2026-03-08T02:10:00+01:00", "Europe/Berlin")
 
 
 def test_unsent_message_is_kept_sealed_and_opens_when_the_clock_passes(

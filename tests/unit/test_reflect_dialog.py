@@ -7,16 +7,16 @@ from datetime import UTC, datetime
 import pytest
 from pytestqt.qtbot import QtBot
 
+from nocontact_desktop.core.reflect.attempts import Attempt
 from nocontact_desktop.core.streak.count import StreakSummary
 from nocontact_desktop.ui.dialogs.reflect_dialog import (
     ReflectDialog,
-    ReflectSubject,
     clamp_countdown,
 )
 from nocontact_desktop.ui.qt import QtWidgets
 
 SUMMARY = StreakSummary(True, 12, datetime(2026, 1, 1, tzinfo=UTC), 40, 52, 14, ())
-SUBJECT = ReflectSubject("instagram.com/name", "instagram.com", "you listed @name on Instagram")
+SUBJECT = Attempt("instagram.com/name", "instagram.com", "you listed @name on Instagram")
 
 
 def make(qtbot: QtBot, countdown: int = 5) -> tuple[ReflectDialog, list[tuple[str, object]]]:

@@ -8,12 +8,12 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
-from fakes import fixed_key_sealer, make_store
 
 from nocontact_desktop.core.paths import DB_FILE_NAME, resolve_data_dir
 from nocontact_desktop.core.storage import schema
 from nocontact_desktop.core.storage.store import SupportPerson, connect, from_us, open_store, to_us
 from nocontact_desktop.core.streak.events import EventKind
+from tests.helpers.fakes import fixed_key_sealer, make_store
 
 NOW = datetime(2026, 5, 1, 12, 0, tzinfo=UTC)
 

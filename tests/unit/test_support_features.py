@@ -7,7 +7,6 @@ from datetime import date, timedelta
 from pathlib import Path
 
 import pytest
-from fakes import clock_at, make_store
 from pytestqt.qtbot import QtBot
 
 from nocontact_desktop.core.clock import ManualClock
@@ -21,13 +20,8 @@ from nocontact_desktop.ui.controllers.support import CHECK_IN_JOB
 from nocontact_desktop.ui.dialogs.check_in_dialog import CheckInDialog
 from nocontact_desktop.ui.dialogs.erase_dialog import EraseDialog
 from nocontact_desktop.ui.qt import QtWidgets
-
-
-@pytest.fixture
-def store(data_dir: Path) -> Iterator[Store]:
-    s = make_store(data_dir)
-    yield s
-    s.close()
+from nocontact_desktop.ui.widgets.settings_form import TimeOrOffEdit
+from tests.helpers.fakes import clock_at
 
 
 @pytest.fixture
@@ -76,7 +70,8 @@ def test_logging_in_the_flow_redraws_the_tray(
 def test_daily_check_in_is_off_by_default_then_scheduled_in_the_local_zone(
     tray: TrayApp,
 ) -> None:
-    box = tray.support.check_in_settings
+    box = tray.settings_form.controls[CHECK_IN_SETTING]
+    assert isinstance(box, TimeOrOffEdit)
     assert not box.enabled_check.isChecked()
     assert tray.store.setting(CHECK_IN_SETTING) is None
     tray.scheduler.start()
@@ -101,7 +96,8 @@ def test_a_chosen_time_survives_a_restart(
     app = TrayApp(store, clock)
     qtbot.addWidget(app.window)
     try:
-        assert app.support.check_in_settings.value() == "07:45"
+        box = app.settings_form.controls[CHECK_IN_SETTING]
+        assert isinstance(box, TimeOrOffEdit) and box.value() == "07:45"
         app.scheduler.start()
         wake = app.scheduler.next_run(CHECK_IN_JOB)
         assert wake is not None

@@ -6,26 +6,18 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
-from fakes import clock_at, make_store
 from pytestqt.qtbot import QtBot
 
 from nocontact_desktop.core.clock import ManualClock
 from nocontact_desktop.core.storage.store import Store
 from nocontact_desktop.core.streak.events import EventKind
-from nocontact_desktop.ui import app as app_module
 from nocontact_desktop.ui.app import TrayApp, autostart_command
 from nocontact_desktop.ui.dialogs.moment_dialogs import HooverDialog, SlipDialog
 from nocontact_desktop.ui.qt import QtWidgets
 from nocontact_desktop.ui.tray.day_scheduler import DayScheduler
 from nocontact_desktop.ui.tray.icon import day_icon, render_day_pixmap
 from nocontact_desktop.ui.windows.onboarding import OnboardingDialog
-
-
-@pytest.fixture
-def store(data_dir: Path) -> Store:
-    s = make_store(data_dir)
-    yield s  # type: ignore[misc]
-    s.close()
+from tests.helpers.fakes import clock_at
 
 
 @pytest.fixture
@@ -147,11 +139,7 @@ def test_onboarding_starts_count_and_saves_answers(
     qtbot: QtBot, tray: TrayApp, store: Store, clock: ManualClock, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     calls: list[tuple[bool, list[str]]] = []
-    monkeypatch.setattr(
-        app_module,
-        "current_platform",
-        lambda: type("P", (), {"set_autostart": staticmethod(lambda e, c: calls.append((e, c)))}),
-    )
+    monkeypatch.setattr(tray.platform, "set_autostart", lambda e, c: calls.append((e, c)))
 
     def answer(dialog: OnboardingDialog) -> None:
         dialog.start_edit.setDateTime(dialog.start_edit.dateTime().addDays(-10))
@@ -183,7 +171,10 @@ def test_autostart_command_keeps_an_explicit_data_dir(tmp_path: Path) -> None:
 
 
 def test_countdown_setting_is_kept_within_limits(tray: TrayApp, store: Store) -> None:
-    tray.countdown_spin.setValue(45)
+    spin = tray.settings_form.controls["countdown_seconds"]
+    assert isinstance(spin, QtWidgets.QSpinBox)
+    assert (spin.minimum(), spin.maximum()) == (5, 300)  # drawn from core's settings table
+    spin.setValue(45)
     assert store.setting("countdown_seconds") == 45
-    tray.countdown_spin.setValue(1000)
+    spin.setValue(1000)
     assert store.setting("countdown_seconds") == 300

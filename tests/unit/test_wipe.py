@@ -5,7 +5,6 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from fakes import clock_at
 
 from nocontact_desktop.core.journal.entries import Journal
 from nocontact_desktop.core.paths import DB_FILE_NAME
@@ -13,6 +12,7 @@ from nocontact_desktop.core.storage import key_store, schema
 from nocontact_desktop.core.storage.store import connect
 from nocontact_desktop.core.storage.vault import KEY_FILE_NAME, open_data
 from nocontact_desktop.core.storage.wipe import data_files, wipe_all
+from tests.helpers.fakes import clock_at
 
 
 def fresh_with_keyfile(data_dir: Path, monkeypatch: pytest.MonkeyPatch) -> None:

@@ -7,10 +7,17 @@ an app uninstalled since simply never matches.
 
 from __future__ import annotations
 
+import os
 from collections.abc import Sequence
 from datetime import datetime
 
-from nocontact_desktop.core.app_gate.rules import GatedApp, app_from_id, app_from_user_text
+from nocontact_desktop.core.app_gate.rules import (
+    GatedApp,
+    OsName,
+    app_from_id,
+    app_from_user_text,
+    load_presets,
+)
 from nocontact_desktop.core.errors import BadInput
 from nocontact_desktop.core.storage.store import Store, to_us
 
@@ -18,9 +25,12 @@ from nocontact_desktop.core.storage.store import Store, to_us
 class GateList:
     """Add, remove and list gated apps; every input is validated before anything is written."""
 
-    def __init__(self, store: Store, presets: Sequence[GatedApp]) -> None:
+    def __init__(
+        self, store: Store, os_name: OsName, presets: Sequence[GatedApp] | None = None
+    ) -> None:
         self._store = store
-        self._presets = tuple(presets)
+        self.os_name: OsName = os_name
+        self.presets = tuple(load_presets(os_name) if presets is None else presets)
 
     def apps(self) -> list[GatedApp]:
         """The gated apps, in the order they were added."""
@@ -29,7 +39,7 @@ class GateList:
 
     def _from_id(self, app_id: str) -> GatedApp | None:
         try:
-            return app_from_id(app_id, self._presets)
+            return app_from_id(app_id, self.presets, os_name=self.os_name)
         except BadInput:
             return None  # a saved id this version no longer understands is skipped
 
@@ -39,7 +49,9 @@ class GateList:
             raise BadInput("no app given: name a preset (e.g. signal), an executable or a path")
         found: dict[str, GatedApp] = {}
         for text in texts:
-            app = app_from_user_text(text, self._presets)
+            app = app_from_user_text(
+                text, self.presets, os_name=self.os_name, realpath=os.path.realpath
+            )
             found.setdefault(app.id, app)
         return list(found.values())
 
@@ -73,7 +85,7 @@ class GateList:
     def _listed_match(self, text: str, listed: set[str]) -> GatedApp | None:
         if text.strip() in listed:  # the id as `gate list` prints it
             return self._from_id(text.strip())
-        app = app_from_user_text(text, self._presets, check_exists=False)
+        app = app_from_user_text(text, self.presets, os_name=self.os_name, check_exists=False)
         return app if app.id in listed else None
 
     def export(self) -> list[dict[str, object]]:

@@ -25,7 +25,7 @@ import posixpath
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Final, Literal, cast, get_args
+from typing import Any, Final, Literal, get_args
 
 from nocontact_desktop.core.errors import BadInput
 from nocontact_desktop.core.resources import resource_path
@@ -103,33 +103,18 @@ class ProcessIdentity:
 MatchRule = Callable[[ProcessIdentity, Matcher], bool]
 
 
-def current_os() -> OsName:
-    """``linux``, ``macos`` or ``windows``: the name of the running OS's platform module."""
-    from nocontact_desktop import platform  # noqa: PLC0415 - platform modules import this one
-
-    name = platform.current().__name__.rsplit(".", 1)[-1]
-    assert name in OS_NAMES
-    return name
-
-
-def current_rules() -> MatchRule:
-    """The running OS's ``app_matches``."""
-    from nocontact_desktop import platform  # noqa: PLC0415 - platform modules import this one
-
-    return cast(MatchRule, platform.current().app_matches)
 
 
 def match(
-    identity: ProcessIdentity, apps: Iterable[GatedApp], *, rules: MatchRule | None = None
+    identity: ProcessIdentity, apps: Iterable[GatedApp], *, rules: MatchRule
 ) -> GatedApp | None:
     """The first app whose rules recognise the process, or ``None``.
 
     ``rules`` defaults to the running OS's ``app_matches``; tests pass another OS's.
     """
-    rule = rules if rules is not None else current_rules()
     for app in apps:
         for matcher in app.matchers:
-            if rule(identity, matcher):
+            if rules(identity, matcher):
                 return app
     return None
 
@@ -137,15 +122,13 @@ def match(
 # --- presets -------------------------------------------------------------------------------
 
 
-def load_presets(
-    os_name: OsName | None = None, *, path: Path | None = None
-) -> tuple[GatedApp, ...]:
-    """The preset apps with the rules for ``os_name`` (default: the running OS).
+def load_presets(os_name: OsName, *, path: Path | None = None) -> tuple[GatedApp, ...]:
+    """The preset apps with the rules for ``os_name``.
 
     Presets without rules for that OS are left out. A damaged file raises :class:`BadInput`
     naming the file and the fault.
     """
-    target = os_name or current_os()
+    target = os_name
     source = path or PRESETS_FILE
     try:
         document = json.loads(source.read_text(encoding="utf-8"))
@@ -219,7 +202,7 @@ def _shown(text: str) -> str:
 def parse_app_spec(
     text: str,
     *,
-    os_name: OsName | None = None,
+    os_name: OsName,
     check_exists: bool = True,
     is_file: Callable[[str], bool] = os.path.isfile,
     is_dir: Callable[[str], bool] = os.path.isdir,
@@ -230,7 +213,7 @@ def parse_app_spec(
     - a name (``signal-desktop``, ``Signal.exe``; a ``.app`` name on macOS) is matched by name;
     - an absolute path must name an existing file (on macOS also an ``.app`` bundle folder);
       it is matched by that path and, if it is a link, by the file it points to.
-      ``realpath`` resolves links (default: the running OS's, when ``os_name`` is that OS).
+      ``realpath`` resolves links (default: none; pass ``os.path.realpath`` for this machine).
       ``check_exists=False`` skips the file-system checks (for lists saved earlier, whose
       app may have been uninstalled since: a path that no longer exists just never matches).
 
@@ -238,7 +221,7 @@ def parse_app_spec(
     characters (NUL, newline, …), over-long names or paths, relative paths, ``.``/``..``,
     and characters the OS does not allow in a file name.
     """
-    target = os_name or current_os()
+    target = os_name
     spec = text.strip()
     if not spec:
         raise BadInput(f"{_shown(text)} is not a valid app: it is empty")
@@ -259,7 +242,7 @@ def parse_app_spec(
             validate=check_exists,
             is_file=is_file,
             is_dir=is_dir,
-            realpath=realpath or (os.path.realpath if target == current_os() else str),
+            realpath=realpath or str,
         )
     if has_sep:
         raise BadInput(
@@ -325,18 +308,19 @@ def app_from_user_text(
     text: str,
     presets: Sequence[GatedApp],
     *,
-    os_name: OsName | None = None,
+    os_name: OsName,
     check_exists: bool = True,
+    realpath: Callable[[str], str] | None = None,
 ) -> GatedApp:
     """A preset if ``text`` names one (``signal``, ``Telegram``), else :func:`parse_app_spec`."""
     preset = find_preset(text, presets)
     if preset is not None:
         return preset
-    return parse_app_spec(text, os_name=os_name, check_exists=check_exists)
+    return parse_app_spec(text, os_name=os_name, check_exists=check_exists, realpath=realpath)
 
 
 def app_from_id(
-    app_id: str, presets: Sequence[GatedApp], *, os_name: OsName | None = None
+    app_id: str, presets: Sequence[GatedApp], *, os_name: OsName
 ) -> GatedApp:
     """The app a saved :attr:`GatedApp.id` stands for (``signal``, ``name:…``, ``path:…``).
 

@@ -54,7 +54,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
 from functools import partial
-from typing import Final, Protocol, cast
+from typing import Final, Protocol
 
 import psutil
 
@@ -62,7 +62,6 @@ from nocontact_desktop.core.app_gate.rules import (
     GatedApp,
     MatchRule,
     ProcessIdentity,
-    current_rules,
     match,
 )
 from nocontact_desktop.core.clock import Clock, SystemClock
@@ -138,11 +137,6 @@ class ProcessSource(Protocol):
         ...
 
 
-def platform_process_source() -> ProcessSource:
-    """The running OS's platform module, which implements :class:`ProcessSource`."""
-    from nocontact_desktop import platform  # noqa: PLC0415 - platform modules import core
-
-    return cast(ProcessSource, platform.current())
 
 
 class GateState(StrEnum):
@@ -229,12 +223,12 @@ class AppGate:
         apps_provider: Callable[[], Sequence[GatedApp]],
         on_gated: Callable[[GatedProcess], None],
         *,
-        process_source: ProcessSource | None = None,
+        process_source: ProcessSource,
+        rules: MatchRule,
         clock: Clock | None = None,
         freeze_timeout: float = DEFAULT_FREEZE_TIMEOUT,
         end_grace: float = DEFAULT_END_GRACE,
         on_settled: Callable[[GatedProcess], None] | None = None,
-        rules: MatchRule | None = None,
         release_leftovers: bool = True,
     ) -> None:
         if freeze_timeout <= 0 or end_grace < 0:
@@ -242,9 +236,9 @@ class AppGate:
         self._apps_provider = apps_provider
         self._on_gated = on_gated
         self._on_settled = on_settled
-        self._source = process_source if process_source is not None else platform_process_source()
+        self._source = process_source
         self._clock: Clock = clock if clock is not None else SystemClock()
-        self._rules = rules if rules is not None else current_rules()
+        self._rules = rules
         self.freeze_timeout = freeze_timeout
         self.end_grace = end_grace
         self.stats = GateStats()

@@ -45,6 +45,19 @@ class Blocklist:
             for row_id, target, kind, platform, handle, domains in rows
         ]
 
+    def revision(self) -> str:
+        """Changes whenever the list does; cheap, nothing unsealed.
+
+        Row ids alone can be reused after the newest row is removed; with the time each row
+        was added, a reused id still reads differently.
+        """
+        sql = (
+            "SELECT group_concat(id || ':' || added_us) "
+            "FROM (SELECT id, added_us FROM block_targets ORDER BY id)"
+        )
+        row = self._store.connection.execute(sql).fetchone()
+        return str(row[0] or "")
+
     def domains(self) -> list[str]:
         """Every name to block: the sorted union over all targets (no unsealing needed)."""
         names: set[str] = set()

@@ -2,7 +2,7 @@
 
 Blocking calls (one short connection per call)::
 
-    client = HelperClient(default_socket_path())
+    client = HelperClient(default_socket_path(platform.helper_socket_path))
     client.set_blocklist(["instagram.com", "www.instagram.com"])
     for event in client.events():  # blocks; for ``nocontact helper events``
         ...
@@ -24,7 +24,7 @@ import contextlib
 import errno
 import os
 import socket
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 from typing import Any, Final
 
@@ -69,21 +69,16 @@ class HelperServiceError(RuntimeError):
     """
 
 
-def default_socket_path() -> Path:
-    """Where the helper listens: env ``NOCONTACT_HELPER_SOCKET``, else the platform default.
+def default_socket_path(platform_default: Callable[[], Path]) -> Path:
+    """Where the helper listens: env ``NOCONTACT_HELPER_SOCKET``, else ``platform_default()``.
 
-    Raises :class:`HelperUnavailable` on an OS without a helper (Windows, for now).
+    The composition roots pass their platform's ``helper_socket_path``; on an OS without a
+    helper it raises :class:`HelperUnavailable`.
     """
     configured = os.environ.get(SOCKET_ENV)
     if configured:
         return Path(configured)
-    from nocontact_desktop import platform  # noqa: PLC0415 - no OS code at import time
-
-    here = platform.current()
-    if not hasattr(here, "helper_socket_path"):  # Windows: no helper yet (installers/windows)
-        raise HelperUnavailable("the helper is not available on this operating system yet")
-    path: Path = here.helper_socket_path()
-    return path
+    return platform_default()
 
 
 def _connect(path: Path, timeout: float | None) -> socket.socket:
@@ -163,8 +158,8 @@ def _result(line: bytes) -> dict[str, Any]:
 class HelperClient:
     """Blocking client: each call opens a connection, sends one request, reads one reply."""
 
-    def __init__(self, socket_path: Path | str | None = None, timeout: float = 2.0) -> None:
-        self.socket_path = Path(socket_path) if socket_path is not None else default_socket_path()
+    def __init__(self, socket_path: Path | str, timeout: float = 2.0) -> None:
+        self.socket_path = Path(socket_path)
         self.timeout = timeout
 
     def _call(self, request: Request, timeout: float | None = None) -> dict[str, Any]:

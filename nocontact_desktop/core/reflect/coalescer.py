@@ -28,6 +28,7 @@ class AttemptCoalescer:
 
     def hit(self, key: str, now: float) -> bool:
         """Record a hit; True when it should open a new dialog for ``key``."""
+        self.forget_expired(now)  # keeps memory bounded over months of hits
         site = self._sites.setdefault(key, _Site())
         site.hits += 1
         if site.dialog_open or now < site.quiet_until:
@@ -54,6 +55,10 @@ class AttemptCoalescer:
         """Hits counted since the last dialog closed (shown nowhere but kept for statistics)."""
         site = self._sites.get(key)
         return 0 if site is None or site.dialog_open else site.hits
+
+    def tracked(self) -> frozenset[str]:
+        """The site keys remembered now (open dialogs and quiet periods)."""
+        return frozenset(self._sites)
 
     def forget_expired(self, now: float) -> None:
         """Drop sites with no dialog and no quiet period left (bounded memory over months)."""

@@ -128,6 +128,12 @@ class Store:
         assert found is not None
         return found
 
+    def __enter__(self) -> Store:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
+
     def setting(self, key: str, default: Any = None) -> Any:
         """A JSON setting, or ``default`` when unset."""
         row = self._conn.execute("SELECT value FROM settings WHERE key = ?", (key,)).fetchone()

@@ -12,8 +12,6 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from nocontact_desktop.core.blocking.blocklist import Blocklist
-from nocontact_desktop.core.blocking.targets import Target
 from nocontact_desktop.core.clock import Clock
 from nocontact_desktop.core.helper_link.client import (
     EventStream,
@@ -21,15 +19,10 @@ from nocontact_desktop.core.helper_link.client import (
     HelperError,
     HelperUnavailable,
 )
+from nocontact_desktop.core.reflect.attempts import Attempt, ReflectRules
 from nocontact_desktop.core.reflect.coalescer import AttemptCoalescer
 from nocontact_desktop.core.storage.store import Store
-from nocontact_desktop.core.streak.events import EventKind
-from nocontact_desktop.core.streak.tracker import Tracker
-from nocontact_desktop.ui.dialogs.reflect_dialog import (
-    DEFAULT_COUNTDOWN,
-    ReflectDialog,
-    ReflectSubject,
-)
+from nocontact_desktop.ui.controllers.reflect_flow import ReflectFlow
 from nocontact_desktop.ui.qt import QtCore, QtGui, QtWidgets, Signal
 
 log = logging.getLogger("nocontact.sites")
@@ -42,15 +35,6 @@ OpenUrl = Callable[[str], None]
 def _open_in_browser(url: str) -> None:
     QtGui.QDesktopServices.openUrl(QtCore.QUrl(url))
 
-
-def next_reason(store: Store) -> str | None:
-    """One of the person's own reasons, a different one each time (rotating)."""
-    reasons = store.list_items("reasons")
-    if not reasons:
-        return None
-    index = int(store.setting("reason_rotation", 0)) % len(reasons)
-    store.set_setting("reason_rotation", index + 1)
-    return reasons[index]
 
 
 class SiteAttempts(QtCore.QObject):
@@ -71,11 +55,13 @@ class SiteAttempts(QtCore.QObject):
         super().__init__(parent)
         self.store = store
         self.clock = clock
-        self.tracker = Tracker(store, clock)
+        self.rules = ReflectRules(store, clock)
+        self.flow = ReflectFlow(self.rules, self)
+        self.flow.dialog_shown.connect(self.dialog_shown)
+        self.dialogs = self.flow.dialogs
         self.socket_path = socket_path
         self.open_url = open_url
         self.coalescer = AttemptCoalescer()
-        self.dialogs: dict[str, ReflectDialog] = {}
         self._stream: EventStream | None = None
         self._notifier: QtCore.QSocketNotifier | None = None
         self._retry = QtCore.QTimer(self)
@@ -143,81 +129,27 @@ class SiteAttempts(QtCore.QObject):
         if event.get("event") == "blocked_hit" and isinstance(event.get("domain"), str):
             self.handle_hit(event["domain"], event.get("matched"))
 
-    def _target_for(self, domain: str) -> Target | None:
-        for _, target in Blocklist(self.store).targets():
-            if domain in target.domains:
-                return target
-        return None
-
     def handle_hit(self, domain: str, matched: object = None) -> None:
         """A blocked name was attempted: one dialog per list entry, coalesced."""
-        name = matched if isinstance(matched, str) and matched else domain
-        target = self._target_for(name)
-        key = target.target if target is not None else name
-        if not self.coalescer.hit(key, self.clock.monotonic()):
+        attempt = self.rules.site_attempt(domain, matched if isinstance(matched, str) else None)
+        if not self.coalescer.hit(attempt.key, self.clock.monotonic()):
             return
-        subject = ReflectSubject(key=key, name=_site_name(name), detail=_detail(target))
-        dialog = ReflectDialog(
-            subject,
-            self.tracker.summary(),
-            next_reason(self.store),
-            int(self.store.setting("countdown_seconds", DEFAULT_COUNTDOWN)),
-        )
-        dialog.decided.connect(
-            lambda outcome, minutes, d=dialog, t=target, n=name: self._decided(
-                d, t, n, outcome, minutes
-            )
-        )
-        self.dialogs[key] = dialog
-        dialog.show()
-        dialog.raise_()
-        dialog.activateWindow()
-        log.info("reflect dialog shown")
-        self.dialog_shown.emit(key)
+        self.flow.show(attempt, lambda outcome, minutes: self._decided(attempt, outcome, minutes))
 
-    def _decided(
-        self,
-        dialog: ReflectDialog,
-        target: Target | None,
-        name: str,
-        outcome: str,
-        minutes: int | None,
-    ) -> None:
-        key = dialog.subject.key
-        self.dialogs.pop(key, None)
-        self.coalescer.closed(key, self.clock.monotonic())
-        site = _site_name(name)
-        self.tracker.log(
-            EventKind.BLOCKED_ATTEMPT, note=dialog.intention(), outcome=outcome, subject=site
-        )
+    def _decided(self, attempt: Attempt, outcome: str, minutes: int | None) -> None:
+        self.coalescer.closed(attempt.key, self.clock.monotonic())
         if outcome != "opened" or minutes is None:
             return
-        self.tracker.log(EventKind.PEEK, subject=site)
-        domains = list(target.domains) if target is not None else [name]
         try:
-            HelperClient(self.socket_path).grant_pass(domains, minutes)
+            HelperClient(self.socket_path).grant_pass(list(attempt.domains), minutes)
         except (HelperUnavailable, HelperError) as err:
             QtWidgets.QMessageBox.warning(
                 None, "No Contact", f"The site could not be unlocked: {err}"
             )
             return
-        self.open_url(f"https://{name}/")
+        if attempt.url is not None:
+            self.open_url(attempt.url)
 
     def turned_away_this_week(self) -> int:
         """Blocked attempts dismissed in the last 7 days (shown on the Today page)."""
-        from datetime import timedelta  # noqa: PLC0415
-
-        since = self.clock.now() - timedelta(days=7)
-        return self.store.count_outcomes(EventKind.BLOCKED_ATTEMPT, since).get("dismissed", 0)
-
-
-def _site_name(name: str) -> str:
-    return name[4:] if name.startswith("www.") else name
-
-
-def _detail(target: Target | None) -> str:
-    if target is None:
-        return "on your list"
-    if target.handle and target.platform:
-        return f"you listed {target.handle} on {target.platform.capitalize()}"
-    return "on your list"
+        return self.rules.turned_away_this_week()

@@ -11,7 +11,6 @@ from datetime import datetime
 
 from nocontact_desktop.core.app_gate.gate_list import GateList
 from nocontact_desktop.core.app_gate.rules import GatedApp
-from nocontact_desktop.core.app_gate.rules import load_presets as load_gate_presets
 from nocontact_desktop.core.app_gate.watcher import (
     DEFAULT_TICK_INTERVAL,
     AppGate,
@@ -19,23 +18,19 @@ from nocontact_desktop.core.app_gate.watcher import (
     GateState,
 )
 from nocontact_desktop.core.clock import Clock
+from nocontact_desktop.core.reflect.attempts import ReflectRules
+from nocontact_desktop.core.settings import setting_named
 from nocontact_desktop.core.storage.store import Store
-from nocontact_desktop.core.streak.events import EventKind
 from nocontact_desktop.core.streak.tracker import Tracker
-from nocontact_desktop.ui.controllers.blocked_sites import next_reason
-from nocontact_desktop.ui.dialogs.reflect_dialog import (
-    DEFAULT_COUNTDOWN,
-    MAX_COUNTDOWN,
-    ReflectDialog,
-    ReflectSubject,
-)
+from nocontact_desktop.platform.base import Platform
+from nocontact_desktop.ui.controllers.reflect_flow import ReflectFlow
 from nocontact_desktop.ui.qt import QtCore, Signal
 
 log = logging.getLogger("nocontact.gate")
 
 # Longer than the longest countdown, so a dialog on screen never loses its app; a frozen app
 # whose dialog is gone (a crash) is still let go.
-FREEZE_TIMEOUT = MAX_COUNTDOWN + 300.0
+FREEZE_TIMEOUT = float(setting_named("countdown_seconds").maximum or 0) + 300.0
 
 
 class AppGateController(QtCore.QObject):
@@ -43,22 +38,36 @@ class AppGateController(QtCore.QObject):
 
     dialog_shown = Signal(str)
 
-    def __init__(self, store: Store, clock: Clock, parent: QtCore.QObject | None = None) -> None:
+    def __init__(
+        self,
+        store: Store,
+        clock: Clock,
+        platform: Platform,
+        parent: QtCore.QObject | None = None,
+    ) -> None:
         super().__init__(parent)
         self.store = store
         self.clock = clock
         self.tracker = Tracker(store, clock)
-        self.presets = load_gate_presets()
-        self.gate_list = GateList(store, self.presets)
+        self.gate_list = GateList(store, platform.name)
+        self.presets = self.gate_list.presets
         self._apps: list[GatedApp] = self.gate_list.apps()
         self.gate = AppGate(
             lambda: self._apps,
             self._on_gated,
+            process_source=platform,
+            rules=platform.app_matches,
             clock=clock,
             freeze_timeout=FREEZE_TIMEOUT,
             on_settled=self._on_settled,
         )
-        self.dialogs: dict[int, ReflectDialog] = {}
+        self.rules = ReflectRules(store, clock)
+        self.flow = ReflectFlow(self.rules, self)
+        self.flow.dialog_shown.connect(
+            lambda key: self.dialog_shown.emit(str(key).removeprefix("app:"))
+        )
+        self.dialogs = self.flow.dialogs
+        self._keys: dict[int, str] = {}  # gated pid -> its dialog's key
         self._timer = QtCore.QTimer(self)
         self._timer.setInterval(int(DEFAULT_TICK_INTERVAL * 1000))
         self._timer.timeout.connect(self.gate.tick)
@@ -100,49 +109,30 @@ class AppGateController(QtCore.QObject):
         self._update_timer()
 
     def _on_gated(self, gp: GatedProcess) -> None:
-        subject = ReflectSubject(
-            key=f"app:{gp.app.id}",
-            name=gp.app.display_name,
-            detail="an app on your list",
-            kind="app",
-        )
-        dialog = ReflectDialog(
-            subject,
-            self.tracker.summary(),
-            next_reason(self.store),
-            int(self.store.setting("countdown_seconds", DEFAULT_COUNTDOWN)),
-        )
-        dialog.decided.connect(lambda outcome, _m, g=gp: self._decided(g, outcome))
-        self.dialogs[gp.pid] = dialog
-        dialog.show()
-        dialog.raise_()
-        dialog.activateWindow()
+        attempt = self.rules.app_attempt(gp.app.id, gp.app.display_name)
+        self._keys[gp.pid] = attempt.key
+
+        def decided(outcome: str, _minutes: int | None) -> None:
+            self._decided(gp, outcome)
+
+        self.flow.show(attempt, decided)
         log.info("gate dialog shown for %s", gp.exe_name)
-        self.dialog_shown.emit(gp.app.id)
 
     def _decided(self, gp: GatedProcess, outcome: str) -> None:
-        dialog = self.dialogs.pop(gp.pid, None)
+        self._keys.pop(gp.pid, None)
         if gp.state is not GateState.FROZEN:
             return  # the app went away or was released meanwhile; nothing to decide
-        note = dialog.intention() if dialog is not None else None
-        name = gp.app.display_name
         if outcome == "opened":
             self.gate.resume(gp)
-            self.tracker.log(EventKind.BLOCKED_ATTEMPT, note=note, outcome="opened", subject=name)
-            self.tracker.log(EventKind.PEEK, subject=name)
         else:
             self.gate.end(gp)
-            self.tracker.log(
-                EventKind.BLOCKED_ATTEMPT, note=note, outcome="dismissed", subject=name
-            )
 
     def _on_settled(self, gp: GatedProcess) -> None:
         # The app exited by itself or the safety net let it go: its dialog has nothing to do.
         if gp.state in (GateState.GONE, GateState.RELEASED):
-            dialog = self.dialogs.pop(gp.pid, None)
-            if dialog is not None:
-                dialog.outcome = "settled"
-                dialog.close()
+            key = self._keys.pop(gp.pid, None)
+            if key is not None:
+                self.flow.settle(key)
 
     def close(self) -> None:
         """On quit: stop watching and let every waiting app go."""

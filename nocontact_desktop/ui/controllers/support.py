@@ -14,12 +14,13 @@ from pathlib import Path
 
 from nocontact_desktop.core.errors import BadInput
 from nocontact_desktop.core.journal.entries import CHECK_IN_SETTING, Journal, parse_check_in_time
+from nocontact_desktop.core.settings import Settings
 from nocontact_desktop.core.storage.sealing import SealError
 from nocontact_desktop.core.storage.vault import KeyUnavailable
 from nocontact_desktop.core.storage.wipe import WipeResult, wipe_all
 from nocontact_desktop.core.streak.tracker import Tracker
 from nocontact_desktop.ui.calm_style import bring_to_front
-from nocontact_desktop.ui.dialogs.check_in_dialog import CheckInDialog, CheckInSettingsBox
+from nocontact_desktop.ui.dialogs.check_in_dialog import CheckInDialog
 from nocontact_desktop.ui.dialogs.erase_dialog import EraseDialog, EraseSection, result_text
 from nocontact_desktop.ui.qt import QtCore, QtGui, QtWidgets, Signal
 from nocontact_desktop.ui.tray.day_scheduler import DayScheduler
@@ -69,15 +70,12 @@ class SupportFeatures(QtCore.QObject):
         self.check_in_dialog: CheckInDialog | None = None
         self.erased: WipeResult | None = None
 
-        current = self.store.setting(CHECK_IN_SETTING, None)
-        self.check_in_settings = CheckInSettingsBox(current if isinstance(current, str) else None)
-        self.check_in_settings.changed.connect(self.set_check_in_time)
+        current = Settings(self.store).get(CHECK_IN_SETTING)
         self.erase_section = EraseSection()
         self.erase_section.erase_requested.connect(self.erase_everything)
-        main_window.settings.add_section(self.check_in_settings)
         main_window.settings.add_section(self.erase_section)
         main_window.today.history_requested.connect(self.open_history)
-        self._plan_check_in(current if isinstance(current, str) else None)
+        self.plan_check_in(current)
         app = QtCore.QCoreApplication.instance()
         if app is not None:
             app.aboutToQuit.connect(self.dispose)
@@ -172,14 +170,8 @@ class SupportFeatures(QtCore.QObject):
             return
         self.check_in()
 
-    def set_check_in_time(self, value: str) -> None:
-        """"HH:MM" turns the daily check-in on at that time; "" turns it off."""
-        if value:
-            parse_check_in_time(value)  # BadInput for anything else: never stored
-        self.store.set_setting(CHECK_IN_SETTING, value or None)
-        self._plan_check_in(value or None)
-
-    def _plan_check_in(self, value: str | None) -> None:
+    def plan_check_in(self, value: str | None) -> None:
+        """Ask every day at ``value`` ("HH:MM", as the settings table keeps it), or never."""
         if not value:
             self.scheduler.remove_daily(CHECK_IN_JOB)
             return

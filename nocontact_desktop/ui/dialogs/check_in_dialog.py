@@ -7,13 +7,11 @@ from typing import Final
 from nocontact_desktop.core.journal.entries import (
     MAX_INTENSITY,
     MIN_INTENSITY,
-    SUGGESTED_CHECK_IN_TIME,
     CheckIn,
-    parse_check_in_time,
 )
 from nocontact_desktop.ui import calm_style
 from nocontact_desktop.ui.calm_style import label, role
-from nocontact_desktop.ui.qt import Qt, QtCore, QtWidgets, Signal
+from nocontact_desktop.ui.qt import Qt, QtWidgets
 
 STRONG_PULL: Final = 7  # from here on, offer the calm flow after saving
 
@@ -118,43 +116,3 @@ class CheckInDialog(QtWidgets.QDialog):
     def note(self) -> str | None:
         """The note, or None when left empty."""
         return self.note_edit.toPlainText().strip() or None
-
-
-class CheckInSettingsBox(QtWidgets.QGroupBox):
-    """Settings: whether and when the daily check-in asks. ``changed`` carries "HH:MM" or ""."""
-
-    changed = Signal(str)
-
-    def __init__(self, current: str | None, parent: QtWidgets.QWidget | None = None) -> None:
-        super().__init__("Daily check-in", parent)
-        layout = QtWidgets.QVBoxLayout(self)
-        row = QtWidgets.QHBoxLayout()
-        self.enabled_check = QtWidgets.QCheckBox("Ask me each day how strong the pull is, at")
-        self.time_edit = QtWidgets.QTimeEdit()
-        self.time_edit.setDisplayFormat("HH:mm")
-        hour, minute = parse_check_in_time(current or SUGGESTED_CHECK_IN_TIME)
-        self.time_edit.setTime(QtCore.QTime(hour, minute))
-        self.enabled_check.setChecked(bool(current))
-        self.time_edit.setEnabled(bool(current))
-        row.addWidget(self.enabled_check)
-        row.addWidget(self.time_edit)
-        row.addStretch(1)
-        layout.addLayout(row)
-        explain = QtWidgets.QLabel(
-            "Off unless you turn it on: a window that appears by itself could be seen by "
-            "someone else at your screen. Evenings are often the hardest time."
-        )
-        explain.setWordWrap(True)
-        layout.addWidget(explain)
-        self.enabled_check.toggled.connect(self._changed)
-        self.time_edit.timeChanged.connect(lambda _t: self._changed())
-
-    def value(self) -> str:
-        """"HH:MM" when on, "" when off."""
-        if not self.enabled_check.isChecked():
-            return ""
-        return str(self.time_edit.time().toString("HH:mm"))
-
-    def _changed(self) -> None:
-        self.time_edit.setEnabled(self.enabled_check.isChecked())
-        self.changed.emit(self.value())

@@ -7,30 +7,21 @@ long (5/15/30 minutes). The dialog only reports the choice; the controller acts 
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
+from nocontact_desktop.core.reflect.attempts import Attempt
+from nocontact_desktop.core.settings import setting_named
 from nocontact_desktop.core.streak.count import StreakSummary
 from nocontact_desktop.ui.qt import Qt, QtCore, QtGui, QtWidgets, Signal
 
 PASS_CHOICES = (5, 15, 30)
-MIN_COUNTDOWN = 5
-MAX_COUNTDOWN = 300
-DEFAULT_COUNTDOWN = 30
+_COUNTDOWN = setting_named("countdown_seconds")
+MIN_COUNTDOWN = int(_COUNTDOWN.minimum or 0)
+MAX_COUNTDOWN = int(_COUNTDOWN.maximum or 0)
+DEFAULT_COUNTDOWN = int(_COUNTDOWN.default or 0)
 INTENTION_QUESTION = "What are you hoping to find?"
 
 
-@dataclass(frozen=True)
-class ReflectSubject:
-    """What was attempted: a site (from the listener) or an app (from the gate)."""
-
-    key: str  # one dialog per key at a time
-    name: str  # "instagram.com", "Signal"
-    detail: str  # "on your list", "You listed @name on Instagram"
-    kind: str = "site"  # "site" | "app"
-
-
 def clamp_countdown(seconds: int) -> int:
-    """The countdown the settings allow (5–300 s)."""
+    """The countdown the settings table allows (a stale stored value never breaks the dialog)."""
     return max(MIN_COUNTDOWN, min(MAX_COUNTDOWN, int(seconds)))
 
 
@@ -41,7 +32,7 @@ class ReflectDialog(QtWidgets.QDialog):
 
     def __init__(
         self,
-        subject: ReflectSubject,
+        subject: Attempt,
         summary: StreakSummary,
         reason: str | None,
         countdown_seconds: int = DEFAULT_COUNTDOWN,

@@ -17,15 +17,14 @@ from nocontact_desktop.core.journal.entries import Journal
 from nocontact_desktop.core.journal.urge import (
     BREATH_PATTERNS,
     DEFAULT_INSTEAD,
-    DEFAULT_URGE_MINUTES,
     HOOVER_LOGGED,
-    MIN_URGE_MINUTES,
     UrgeTimer,
     breath_at,
     encouragement,
     format_remaining,
     pattern_by_key,
 )
+from nocontact_desktop.core.settings import Settings
 from nocontact_desktop.core.streak.events import EventKind
 from nocontact_desktop.core.streak.tracker import Tracker
 from nocontact_desktop.ui import calm_style
@@ -90,9 +89,10 @@ class EmergencyWindow(QtWidgets.QWidget):
         self.setWindowTitle("Breathe — No Contact")
         self.resize(1000, 700)
         self.setMinimumSize(780, 560)
-        minutes = self._setting_int(URGE_MINUTES_SETTING, DEFAULT_URGE_MINUTES)
+        self.settings = Settings(self.store)
+        minutes = int(self.settings.get(URGE_MINUTES_SETTING))
         self.urge_timer = UrgeTimer(minutes)
-        pattern_key = str(self.store.setting(BREATHING_SETTING, "box"))
+        pattern_key = str(self.settings.get(BREATHING_SETTING))
         try:
             self.pattern = pattern_by_key(pattern_key)
         except BadInput:
@@ -104,10 +104,6 @@ class EmergencyWindow(QtWidgets.QWidget):
         self._build()
 
     # -- building ---------------------------------------------------------------------------
-
-    def _setting_int(self, key: str, default: int) -> int:
-        value = self.store.setting(key, default)
-        return value if isinstance(value, int) and MIN_URGE_MINUTES <= value <= 60 else default
 
     def _build(self) -> None:
         root = QtWidgets.QVBoxLayout(self)
@@ -346,14 +342,14 @@ class EmergencyWindow(QtWidgets.QWidget):
         """Change the timer's length (kept for next time)."""
         self.urge_timer.set_minutes(minutes)
         self._time_up_shown = False
-        self.store.set_setting(URGE_MINUTES_SETTING, minutes)
+        self.settings.set(URGE_MINUTES_SETTING, minutes)
         self.tick()
 
     def set_pattern(self, key: str) -> None:
         """Switch the breathing pattern (kept for next time); it begins with a breath in."""
         self.pattern = pattern_by_key(key)
         self._pacer_origin = self.clock.monotonic()
-        self.store.set_setting(BREATHING_SETTING, key)
+        self.settings.set(BREATHING_SETTING, key)
         self.tick()
 
     # -- outcomes ---------------------------------------------------------------------------

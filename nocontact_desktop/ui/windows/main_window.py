@@ -159,14 +159,9 @@ class ReasonsDialog(QtWidgets.QDialog):
 class SettingsPage(QtWidgets.QWidget):
     """App settings."""
 
-    start_at_login_changed = Signal(bool)
-
     def __init__(self, parent: QtWidgets.QWidget | None = None) -> None:
         super().__init__(parent)
         layout = QtWidgets.QVBoxLayout(self)
-        self.login_check = QtWidgets.QCheckBox("Start No Contact when I log in")
-        self.login_check.toggled.connect(self.start_at_login_changed)
-        layout.addWidget(self.login_check)
         self.privacy_label = QtWidgets.QLabel(
             "Everything you write stays on this computer, encrypted. Nothing is ever sent anywhere."
         )

@@ -1,0 +1,72 @@
+"""One delay-and-reflect flow for blocked sites and gated apps: show the dialog, log once.
+
+The rules (what is shown, what is logged) are core's :class:`ReflectRules`; this keeps one
+dialog per attempt key on screen and reports each decision exactly once.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+
+from nocontact_desktop.core.reflect.attempts import Attempt, ReflectRules
+from nocontact_desktop.ui.dialogs.reflect_dialog import ReflectDialog
+from nocontact_desktop.ui.qt import QtCore, Signal
+
+log = logging.getLogger("nocontact.reflect")
+
+Decided = Callable[[str, "int | None"], None]
+"""Called with the outcome ("dismissed", "opened" or "settled") and the pass minutes."""
+
+
+class ReflectFlow(QtCore.QObject):
+    """Owns the open reflect dialogs, keyed by :attr:`Attempt.key`."""
+
+    dialog_shown = Signal(str)  # the attempt key, when a dialog becomes visible
+
+    def __init__(self, rules: ReflectRules, parent: QtCore.QObject | None = None) -> None:
+        super().__init__(parent)
+        self.rules = rules
+        self.dialogs: dict[str, ReflectDialog] = {}
+
+    def show(self, attempt: Attempt, on_decided: Decided) -> ReflectDialog:
+        """Show the reflect moment for ``attempt``; ``on_decided`` hears the outcome once."""
+        context = self.rules.context()
+        dialog = ReflectDialog(
+            attempt, context.summary, context.reason, context.countdown_seconds
+        )
+
+        def decided(outcome: str, minutes: int | None) -> None:
+            self._decided(attempt, dialog, outcome, minutes, on_decided)
+
+        dialog.decided.connect(decided)
+        self.dialogs[attempt.key] = dialog
+        dialog.show()
+        dialog.raise_()
+        dialog.activateWindow()
+        log.info("reflect dialog shown")
+        self.dialog_shown.emit(attempt.key)
+        return dialog
+
+    def _decided(
+        self,
+        attempt: Attempt,
+        dialog: ReflectDialog,
+        outcome: str,
+        minutes: int | None,
+        on_decided: Decided,
+    ) -> None:
+        if self.dialogs.get(attempt.key) is dialog:
+            del self.dialogs[attempt.key]
+        if outcome == "dismissed":
+            self.rules.record(attempt, "dismissed", dialog.intention())
+        elif outcome == "opened":
+            self.rules.record(attempt, "opened", dialog.intention())
+        on_decided(outcome, minutes)
+
+    def settle(self, key: str) -> None:
+        """Close the dialog for ``key`` without a decision (its app went away by itself)."""
+        dialog = self.dialogs.pop(key, None)
+        if dialog is not None:
+            dialog.outcome = "settled"
+            dialog.close()

@@ -1,0 +1,1 @@
+"""No Contact's tests: unit/, integration/, e2e/, and shared helpers/."""

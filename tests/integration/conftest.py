@@ -1,0 +1,17 @@
+"""Integration tests: the real helper process, real sockets, real files, mount namespaces."""
+
+from __future__ import annotations
+
+import os
+
+import pytest
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Tests marked ``root`` skip with a reason that says so when not run as root."""
+    if os.geteuid() == 0:
+        return
+    skip = pytest.mark.skip(reason="needs root (mount namespaces, other users' processes)")
+    for item in items:
+        if "root" in item.keywords:
+            item.add_marker(skip)
