@@ -11,38 +11,20 @@ import os
 import shutil
 import sys
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
-from typing import NoReturn
+from typing import TYPE_CHECKING, NoReturn
 
 from nocontact_desktop import __version__
-from nocontact_desktop.core import doctor
-from nocontact_desktop.core.app_gate.gate_list import GateList
-from nocontact_desktop.core.blocking.blocklist import Blocklist, push_to_helper
-from nocontact_desktop.core.blocking.hosts_section import (
-    apply_to_file,
-    remove_from_file,
-    render_section,
-)
-from nocontact_desktop.core.clock import Clock, SystemClock
-from nocontact_desktop.core.errors import BadInput
-from nocontact_desktop.core.helper_link.client import (
-    HelperClient,
-    HelperError,
-    HelperServiceError,
-    HelperUnavailable,
-    default_socket_path,
-)
-from nocontact_desktop.core.paths import DB_FILE_NAME, resolve_data_dir
-from nocontact_desktop.core.settings import Settings, setting_named
-from nocontact_desktop.core.storage.export import import_data, read_export, write_export
-from nocontact_desktop.core.storage.store import Store
-from nocontact_desktop.core.storage.vault import KeyUnavailable, key_source, open_data
-from nocontact_desktop.core.streak.events import LOGGABLE_KINDS, parse_kind
-from nocontact_desktop.core.streak.tracker import Tracker
-from nocontact_desktop.core.timeparse import parse_instant, require_not_future
-from nocontact_desktop.platform import current as current_platform
+from nocontact_desktop.core.errors import BadInput, HelperServiceError, KeyUnavailable
+
+if TYPE_CHECKING:
+    from nocontact_desktop.core.app_gate.gate_list import GateList
+    from nocontact_desktop.core.clock import Clock
+    from nocontact_desktop.core.storage.store import Store
+
+# Commands import what they need when they run: `nocontact --version` and `status` start
+# within a few interpreter starts (DESIGN §11) instead of loading every feature up front.
 
 EXIT_OK = 0
 EXIT_FAILURE = 1
@@ -58,21 +40,25 @@ class _Parser(argparse.ArgumentParser):
         raise UsageError(f"{self.prog}: {message}")
 
 
-@dataclass
 class Context:
     """What every command gets: the parsed arguments and an injected clock."""
 
-    args: argparse.Namespace
-    clock: Clock
-    out: Callable[[str], None] = field(default=print)
+    def __init__(
+        self, args: argparse.Namespace, clock: Clock, out: Callable[[str], None] = print
+    ) -> None:
+        self.args = args
+        self.clock = clock
+        self.out = out
 
     @property
     def data_dir(self) -> Path:
         """The data folder: --data-dir, NOCONTACT_DATA_DIR, or the platform's."""
+        from nocontact_desktop.core.paths import resolve_data_dir
         return resolve_data_dir(getattr(self.args, "data_dir", None))
 
     def store(self) -> Store:
         """Open the store; free text is unsealed only when a command needs it."""
+        from nocontact_desktop.core.storage.vault import open_data
         return open_data(self.data_dir, interactive=sys.stdin.isatty(), warn=_warn)
 
 
@@ -84,6 +70,7 @@ def _warn(message: str) -> None:
 
 
 def cmd_status(ctx: Context) -> int:
+    from nocontact_desktop.core.streak.tracker import Tracker
     with ctx.store() as store:
         status = Tracker(store, ctx.clock).status()
     if ctx.args.json:
@@ -102,6 +89,7 @@ def cmd_status(ctx: Context) -> int:
 
 def _at_option(ctx: Context) -> datetime | None:
     """``--at`` parsed and checked against now, so errors quote what was typed."""
+    from nocontact_desktop.core.timeparse import parse_instant, require_not_future
     if ctx.args.at is None:
         return None
     at = parse_instant(ctx.args.at, ctx.clock.zone())
@@ -110,6 +98,7 @@ def _at_option(ctx: Context) -> datetime | None:
 
 
 def cmd_start(ctx: Context) -> int:
+    from nocontact_desktop.core.streak.tracker import Tracker
     at = _at_option(ctx)
     with ctx.store() as store:
         tracker = Tracker(store, ctx.clock)
@@ -120,6 +109,8 @@ def cmd_start(ctx: Context) -> int:
 
 
 def cmd_log(ctx: Context) -> int:
+    from nocontact_desktop.core.streak.events import LOGGABLE_KINDS, parse_kind
+    from nocontact_desktop.core.streak.tracker import Tracker
     kind = parse_kind(ctx.args.kind, allowed=LOGGABLE_KINDS)
     at = _at_option(ctx)
     with ctx.store() as store:
@@ -131,6 +122,7 @@ def cmd_log(ctx: Context) -> int:
 
 
 def cmd_export(ctx: Context) -> int:
+    from nocontact_desktop.core.storage.export import write_export
     path = Path(ctx.args.path)
     if path.is_dir():
         raise BadInput(f"{str(path)!r}: is a folder; give a file name for the export")
@@ -143,6 +135,7 @@ def cmd_export(ctx: Context) -> int:
 
 
 def cmd_import(ctx: Context) -> int:
+    from nocontact_desktop.core.storage.export import import_data, read_export
     data = read_export(Path(ctx.args.path))  # validated in full before anything is opened
     with ctx.store() as store:
         added = import_data(store, data, ctx.clock.now())
@@ -151,6 +144,7 @@ def cmd_import(ctx: Context) -> int:
 
 
 def cmd_settings_list(ctx: Context) -> int:
+    from nocontact_desktop.core.settings import Settings
     with ctx.store() as store:
         items = list(Settings(store).items())
     if ctx.args.json:
@@ -162,6 +156,7 @@ def cmd_settings_list(ctx: Context) -> int:
 
 
 def cmd_settings_get(ctx: Context) -> int:
+    from nocontact_desktop.core.settings import Settings, setting_named
     setting = setting_named(ctx.args.key)
     with ctx.store() as store:
         ctx.out(setting.show(Settings(store).get(setting.key)))
@@ -169,6 +164,7 @@ def cmd_settings_get(ctx: Context) -> int:
 
 
 def cmd_settings_set(ctx: Context) -> int:
+    from nocontact_desktop.core.settings import Settings, setting_named
     setting = setting_named(ctx.args.key)
     value = setting.parse(ctx.args.value)  # checked before the store is opened
     with ctx.store() as store:
@@ -178,6 +174,8 @@ def cmd_settings_set(ctx: Context) -> int:
 
 
 def _socket_path(ctx: Context) -> Path:
+    from nocontact_desktop.core.helper_link.client import default_socket_path
+    from nocontact_desktop.platform import current as current_platform
     explicit = getattr(ctx.args, "socket", None)
     if explicit:
         return Path(explicit)
@@ -186,6 +184,7 @@ def _socket_path(ctx: Context) -> Path:
 
 def push_blocklist(ctx: Context, domains: list[str]) -> None:
     """Send the new list to the helper if it is reachable; say plainly when blocking is off."""
+    from nocontact_desktop.core.blocking.blocklist import push_to_helper
     result = push_to_helper(domains, _socket_path(ctx))
     if result.applied:
         ctx.out(result.message[0].upper() + result.message[1:] + ".")
@@ -194,6 +193,7 @@ def push_blocklist(ctx: Context, domains: list[str]) -> None:
 
 
 def cmd_block_add(ctx: Context) -> int:
+    from nocontact_desktop.core.blocking.blocklist import Blocklist
     with ctx.store() as store:
         blocklist = Blocklist(store)
         new = blocklist.add(ctx.args.items, ctx.clock.now())
@@ -208,6 +208,7 @@ def cmd_block_add(ctx: Context) -> int:
 
 
 def cmd_block_remove(ctx: Context) -> int:
+    from nocontact_desktop.core.blocking.blocklist import Blocklist
     with ctx.store() as store:
         blocklist = Blocklist(store)
         removed = blocklist.remove(ctx.args.items)
@@ -219,6 +220,7 @@ def cmd_block_remove(ctx: Context) -> int:
 
 
 def cmd_block_list(ctx: Context) -> int:
+    from nocontact_desktop.core.blocking.blocklist import Blocklist
     with ctx.store() as store:
         entries = Blocklist(store).export()
     if ctx.args.json:
@@ -234,11 +236,13 @@ def cmd_block_list(ctx: Context) -> int:
 
 
 def _blocked_domains(ctx: Context) -> list[str]:
+    from nocontact_desktop.core.blocking.blocklist import Blocklist
     with ctx.store() as store:
         return Blocklist(store).domains()
 
 
 def cmd_hosts_show(ctx: Context) -> int:
+    from nocontact_desktop.core.blocking.hosts_section import render_section
     section = render_section(_blocked_domains(ctx))
     sys.stdout.buffer.write(section)
     sys.stdout.buffer.flush()
@@ -257,6 +261,8 @@ def _hosts_path(ctx: Context) -> Path:
 
 
 def cmd_hosts_apply(ctx: Context) -> int:
+    from nocontact_desktop.core.blocking.hosts_section import apply_to_file
+    from nocontact_desktop.platform import current as current_platform
     path = _hosts_path(ctx)
     changed = apply_to_file(path, _blocked_domains(ctx))
     if changed:
@@ -266,6 +272,8 @@ def cmd_hosts_apply(ctx: Context) -> int:
 
 
 def cmd_hosts_remove(ctx: Context) -> int:
+    from nocontact_desktop.core.blocking.hosts_section import remove_from_file
+    from nocontact_desktop.platform import current as current_platform
     path = _hosts_path(ctx)
     if not path.exists():
         raise BadInput(f"--hosts-file {str(path)!r}: no such file")
@@ -277,6 +285,8 @@ def cmd_hosts_remove(ctx: Context) -> int:
 
 
 def _gate_list(store: Store) -> GateList:
+    from nocontact_desktop.core.app_gate.gate_list import GateList
+    from nocontact_desktop.platform import current as current_platform
     return GateList(store, current_platform().name)
 
 
@@ -321,6 +331,7 @@ def _nocontact_program() -> str:
 
 
 def cmd_helper_events(ctx: Context) -> int:
+    from nocontact_desktop.core.helper_link.client import HelperClient, HelperUnavailable
     try:
         for event in HelperClient(_socket_path(ctx)).events():
             ctx.out(json.dumps(event))
@@ -334,6 +345,8 @@ def cmd_helper_events(ctx: Context) -> int:
 
 
 def cmd_helper_install(ctx: Context) -> int:
+    from nocontact_desktop.core.blocking.blocklist import Blocklist
+    from nocontact_desktop.platform import current as current_platform
     plat = current_platform()
     try:
         plat.install_helper(plat.invoking_uid(), _nocontact_program())
@@ -350,6 +363,7 @@ def cmd_helper_install(ctx: Context) -> int:
 
 
 def cmd_helper_uninstall(ctx: Context) -> int:
+    from nocontact_desktop.platform import current as current_platform
     try:
         current_platform().uninstall_helper(_nocontact_program())
     except HelperServiceError as err:
@@ -360,11 +374,17 @@ def cmd_helper_uninstall(ctx: Context) -> int:
 
 
 def _service_status() -> str:
+    from nocontact_desktop.platform import current as current_platform
     status = getattr(current_platform(), "helper_service_status", None)
     return status() if status else "unavailable: the helper is not available on this OS yet"
 
 
 def cmd_helper_status(ctx: Context) -> int:
+    from nocontact_desktop.core.helper_link.client import (
+        HelperClient,
+        HelperError,
+        HelperUnavailable,
+    )
     service = _service_status()
     try:
         state = HelperClient(_socket_path(ctx)).get_state()
@@ -376,6 +396,12 @@ def cmd_helper_status(ctx: Context) -> int:
 
 
 def cmd_doctor(ctx: Context) -> int:
+    from nocontact_desktop.core import doctor
+    from nocontact_desktop.core.blocking.blocklist import Blocklist
+    from nocontact_desktop.core.helper_link.client import HelperClient
+    from nocontact_desktop.core.paths import DB_FILE_NAME
+    from nocontact_desktop.core.storage.vault import key_source
+    from nocontact_desktop.platform import current as current_platform
     plat = current_platform()
     data_dir = ctx.data_dir
     checks: list[doctor.Check | None] = [doctor.check_data(data_dir)]
@@ -398,7 +424,7 @@ def cmd_doctor(ctx: Context) -> int:
 
 
 def cmd_tray(ctx: Context) -> int:
-    from nocontact_desktop.ui.app import run_tray  # noqa: PLC0415 - Qt only for the tray
+    from nocontact_desktop.ui.app import run_tray  # Qt only for the tray
 
     explicit = bool(getattr(ctx.args, "data_dir", None) or os.environ.get("NOCONTACT_DATA_DIR"))
     socket = getattr(ctx.args, "socket", None)
@@ -451,6 +477,7 @@ def _list_commands(
 
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser for every command of DESIGN §9."""
+    from nocontact_desktop.core.streak.events import LOGGABLE_KINDS
     parser = _Parser(prog="nocontact", description="No Contact — keep your no-contact promise.")
     parser.add_argument("--version", action="version", version=f"nocontact {__version__}")
     _common(parser, top=True)
@@ -573,10 +600,11 @@ def _helper_run_argv(argv: Sequence[str]) -> list[str] | None:
 
 def main(argv: Sequence[str] | None = None, clock: Clock | None = None) -> int:
     """Run the command line; returns the exit code."""
+    from nocontact_desktop.core.clock import SystemClock
     words = list(sys.argv[1:] if argv is None else argv)
     helper_run = _helper_run_argv(words)
     if helper_run is not None:
-        from nocontact_desktop.helper.main import run_helper  # noqa: PLC0415
+        from nocontact_desktop.helper.main import run_helper
 
         return run_helper(helper_run)
     parser = build_parser()

@@ -28,6 +28,7 @@ from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 from typing import Any, Final
 
+from nocontact_desktop.core.errors import HelperServiceError as HelperServiceError  # noqa: PLC0414
 from nocontact_desktop.core.helper_link.protocol import (
     MAX_MESSAGE_BYTES,
     GetState,
@@ -59,14 +60,6 @@ class HelperError(RuntimeError):
         super().__init__(f"{message} ({code})")
         self.code = code
         self.message = message
-
-
-class HelperServiceError(RuntimeError):
-    """The helper service cannot be installed, removed or queried here (the message says why).
-
-    Raised by the platform modules' ``install_helper`` / ``uninstall_helper``; the CLI prints
-    it and exits with code 1.
-    """
 
 
 def default_socket_path(platform_default: Callable[[], Path]) -> Path:

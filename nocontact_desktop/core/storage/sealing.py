@@ -23,9 +23,6 @@ import hmac
 import os
 from typing import Final, Protocol
 
-from cryptography.exceptions import InvalidTag
-from cryptography.hazmat.primitives.ciphers.aead import AESGCM
-
 FORMAT_V1: Final = 1
 KEY_BYTES: Final = 32
 KEY_ID_BYTES: Final = 8
@@ -90,6 +87,9 @@ class AesGcmSealer:
             size = len(key) if isinstance(key, bytes | bytearray) else type(key).__name__
             raise ValueError(f"key must be {KEY_BYTES} bytes (256 bits), got {size}")
         key = bytes(key)
+        # Imported here: opening the store (``status``) needs no cipher until text is sealed.
+        from cryptography.hazmat.primitives.ciphers.aead import AESGCM  # noqa: PLC0415
+
         self._aead = AESGCM(key)
         self._key_id = key_id_for(key)
 
@@ -139,6 +139,8 @@ class AesGcmSealer:
                 "the keyring entry or passphrase does not belong to this data"
             )
         nonce = blob[HEADER_BYTES : HEADER_BYTES + NONCE_BYTES]
+        from cryptography.exceptions import InvalidTag  # noqa: PLC0415 - loaded with the cipher
+
         try:
             plain = self._aead.decrypt(
                 nonce, blob[HEADER_BYTES + NONCE_BYTES :], self._aad(header, purpose_bytes)

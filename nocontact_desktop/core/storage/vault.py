@@ -18,20 +18,16 @@ import os
 from collections.abc import Callable
 from pathlib import Path
 
+from nocontact_desktop.core.errors import KeyUnavailable as KeyUnavailable  # noqa: PLC0414
 from nocontact_desktop.core.paths import ensure_private_dir
-from nocontact_desktop.core.storage import key_store
 from nocontact_desktop.core.storage.sealing import KEY_BYTES, AesGcmSealer
 from nocontact_desktop.core.storage.store import Store, open_store
 
-KEYRING_SERVICE = key_store.DEFAULT_SERVICE
+KEYRING_SERVICE = "nocontact-desktop"  # key_store.DEFAULT_SERVICE (checked by a test)
 KEY_FILE_NAME = "sealing.key"
 PASSPHRASE_ENV = "NOCONTACT_PASSPHRASE"  # noqa: S105 - the name of a variable, not a secret
 
 PassphraseProvider = Callable[[], str | None]
-
-
-class KeyUnavailable(Exception):
-    """The key for this data cannot be had right now; the message says why and what to do."""
 
 
 def open_data(
@@ -77,6 +73,9 @@ def sealer_for(
     warn: Callable[[str], None],
 ) -> AesGcmSealer:
     """The sealer for this data folder, setting the key up the first time."""
+    # The keyring is loaded only when a key is needed (``status`` needs none).
+    from nocontact_desktop.core.storage import key_store  # noqa: PLC0415
+
     source = store.meta("key_source")
     if source is None:
         return _first_key(store, data_dir, passphrase, warn)
@@ -120,6 +119,8 @@ def sealer_for(
 def _first_key(
     store: Store, data_dir: Path, passphrase: PassphraseProvider, warn: Callable[[str], None]
 ) -> AesGcmSealer:
+    from nocontact_desktop.core.storage import key_store  # noqa: PLC0415
+
     available, why = key_store.keyring_available()
     extra: dict[str, str] = {}
     if available:
