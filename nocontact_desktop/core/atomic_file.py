@@ -1,4 +1,9 @@
-"""Replace a file's content atomically, keeping its owner, mode and extended attributes.
+"""Atomic file writes: the one place that writes a temporary file and renames it over another.
+
+:func:`write_private` is for the app's own files (an export, a login entry, the helper's unit
+and state): a temporary file with an unpredictable name, created exclusively with its final
+mode, never through a link. :func:`write_atomic` replaces the hosts file, keeping its owner,
+mode and extended attributes.
 
 Used for the hosts file (DESIGN §4): a reader — the resolver, a browser — sees either the old
 content or the new one, never a half-written file, and a crash at any moment leaves one of the
@@ -151,3 +156,32 @@ def write_atomic(path: Path, data: bytes, *, expect_current: bytes | None = None
 
     if _read(target) != data:
         raise VerifyError(errno.EIO, "content read back differs from what was written", str(target))
+
+
+def write_private(path: Path, data: bytes, *, mode: int = 0o600) -> None:
+    """Write ``data`` to ``path`` atomically with ``mode`` (default 0600 — only the owner).
+
+    The temporary file is created in ``path``'s folder with an unpredictable name,
+    ``O_CREAT|O_EXCL`` and ``O_NOFOLLOW`` (``mkstemp``) and mode 0600 from its first moment, so
+    another user can neither pre-create nor read it; it is written, fsync'ed, given ``mode``
+    and renamed over ``path`` (which replaces a link at ``path`` instead of following it); then
+    the folder is fsync'ed. On any failure the temporary file is removed and ``path`` is as it
+    was.
+    """
+    fd, temp_name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    temp = Path(temp_name)
+    try:
+        try:
+            _write_all(fd, data)
+            if hasattr(os, "fchmod"):
+                os.fchmod(fd, mode)
+            else:  # pragma: no cover - Windows before Python 3.13
+                os.chmod(temp, mode)
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+        os.replace(temp, path)
+    except BaseException:
+        temp.unlink(missing_ok=True)
+        raise
+    _fsync_directory(path.parent)

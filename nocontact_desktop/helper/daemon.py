@@ -28,6 +28,7 @@ from __future__ import annotations
 import asyncio
 import concurrent.futures
 import contextlib
+import functools
 import ipaddress
 import json
 import logging
@@ -35,13 +36,13 @@ import os
 import re
 import signal
 import stat
-import tempfile
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any, Final, Protocol
 
+from nocontact_desktop.core.atomic_file import write_private
 from nocontact_desktop.core.blocking import hosts_section
 from nocontact_desktop.core.blocking.domains import normalize_domain
 from nocontact_desktop.core.clock import Clock
@@ -719,7 +720,9 @@ class HelperDaemon:
     async def _save_state(self) -> None:
         loop = asyncio.get_running_loop()
         data = _render_state(self._blocklist, {n: p.expires_at for n, p in self._passes.items()})
-        await loop.run_in_executor(self._io, _write_private_atomic, self._state_file, data)
+        await loop.run_in_executor(
+            self._io, functools.partial(write_private, mode=STATE_FILE_MODE), self._state_file, data
+        )
 
 
 def _remove_stale_temp_files(hosts_file: Path) -> int:
@@ -789,22 +792,3 @@ def _parse_state(raw: bytes) -> _LoadedState:
     return _LoadedState(names, loaded, "state file")
 
 
-def _write_private_atomic(path: Path, data: bytes) -> None:
-    """Write ``data`` to ``path`` (mode 0600) atomically: temp file, fsync, rename, fsync dir."""
-    fd, temp = tempfile.mkstemp(prefix=".state-", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(data)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.chmod(temp, STATE_FILE_MODE)
-        os.replace(temp, path)
-    except BaseException:
-        with contextlib.suppress(FileNotFoundError):
-            os.unlink(temp)
-        raise
-    directory = os.open(path.parent, os.O_RDONLY | os.O_DIRECTORY)
-    try:
-        os.fsync(directory)
-    finally:
-        os.close(directory)

@@ -24,6 +24,7 @@ from typing import Final
 import psutil
 
 from nocontact_desktop.core.app_gate.rules import Matcher, ProcessIdentity
+from nocontact_desktop.core.atomic_file import write_private
 from nocontact_desktop.core.errors import BadInput
 from nocontact_desktop.core.helper_link.client import HelperServiceError
 from nocontact_desktop.platform.base import PeerSocket
@@ -77,9 +78,7 @@ def set_autostart(enabled: bool, command: list[str]) -> None:
         "X-GNOME-Autostart-enabled=true\n"
         "X-GNOME-Autostart-Delay=2\n"
     )
-    tmp = path.with_name(path.name + ".tmp")
-    tmp.write_text(text, encoding="utf-8")
-    tmp.replace(path)
+    write_private(path, text.encode("utf-8"), mode=0o644)
 
 
 def autostart_enabled() -> bool:
@@ -608,10 +607,7 @@ def install_helper(
     else:
         check_program(executable)
     target = unit_dir / HELPER_UNIT_NAME
-    temp = target.with_name(f".{HELPER_UNIT_NAME}.tmp")
-    temp.write_text(unit, encoding="ascii")
-    os.chmod(temp, 0o644)
-    os.replace(temp, target)
+    write_private(target, unit.encode("ascii"), mode=0o644)
     _checked(runner(["systemctl", "daemon-reload"]), "systemctl daemon-reload")
     _checked(runner(["systemctl", "enable", "--now", HELPER_UNIT_NAME]), "systemctl enable")
 

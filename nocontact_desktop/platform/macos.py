@@ -23,6 +23,7 @@ from typing import Final
 import psutil
 
 from nocontact_desktop.core.app_gate.rules import Matcher, ProcessIdentity
+from nocontact_desktop.core.atomic_file import write_private
 from nocontact_desktop.core.errors import BadInput
 from nocontact_desktop.platform import psutil_processes as _shared
 from nocontact_desktop.platform.base import PeerSocket
@@ -58,9 +59,7 @@ def set_autostart(enabled: bool, command: list[str]) -> None:
         "KeepAlive": False,
         "ProcessType": "Interactive",
     }
-    tmp = path.with_name(path.name + ".tmp")
-    tmp.write_bytes(plistlib.dumps(plist))
-    tmp.replace(path)
+    write_private(path, plistlib.dumps(plist), mode=0o644)
 
 
 def autostart_enabled() -> bool:
@@ -245,11 +244,7 @@ def install_helper(
         _elevate(executable, "install", runner)
         return
     target = daemons_dir / f"{HELPER_LABEL}.plist"
-    temp = target.with_name(f".{target.name}.tmp")
-    temp.write_bytes(plist)
-    os.chmod(temp, 0o644)
-    os.chown(temp, 0, 0)  # launchd refuses daemon plists not owned by root:wheel
-    os.replace(temp, target)
+    write_private(target, plist, mode=0o644)  # root:wheel, as launchd requires: we are root
     runner(["/bin/launchctl", "bootout", f"system/{HELPER_LABEL}"])  # an older copy, if any
     _checked(runner(["/bin/launchctl", "enable", f"system/{HELPER_LABEL}"]), "launchctl enable")
     _checked(

@@ -247,3 +247,55 @@ def test_a_concurrent_edit_is_kept_and_the_write_retried(
     assert apply_to_file(path, ["a.com"]) is True
     assert calls == 2
     assert path.read_bytes().startswith(b"127.0.0.1 localhost\n10.0.0.9 added.lan\n# >>>")
+
+
+# --- write_private: the app's own files (export, login entry, helper unit and state) ----------
+
+
+def test_write_private_is_owner_only_and_replaces_a_link_instead_of_following_it(
+    tmp_path: Path,
+) -> None:
+    victim = tmp_path / "victim"
+    victim.write_bytes(b"keep me")
+    link = tmp_path / "export.json"
+    link.symlink_to(victim)
+    atomic_file.write_private(link, b"{}")
+    assert victim.read_bytes() == b"keep me"
+    assert not link.is_symlink() and link.read_bytes() == b"{}"
+    assert stat.S_IMODE(link.stat().st_mode) == 0o600
+    assert leftovers(tmp_path) == []
+
+
+def test_write_private_never_opens_a_name_someone_prepared(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The names an attacker could guess from the old scheme are ignored; the temp name is new.
+    for guess in (".export.json.tmp", f".export.json.tmp-{os.getpid()}"):
+        (tmp_path / guess).write_bytes(b"trap")
+        os.chmod(tmp_path / guess, 0o666)  # noqa: S103 - the trap another user would set
+    modes: list[int] = []
+    real_replace = os.replace
+
+    def spy(src: str | Path, dst: str | Path) -> None:
+        modes.append(stat.S_IMODE(os.stat(src).st_mode))
+        real_replace(src, dst)
+
+    monkeypatch.setattr(os, "replace", spy)
+    atomic_file.write_private(tmp_path / "export.json", b"secret")
+    assert modes == [0o600]
+    assert (tmp_path / ".export.json.tmp").read_bytes() == b"trap"
+
+
+def test_write_private_failure_leaves_the_old_file_and_no_temp(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    target = tmp_path / "state.json"
+    target.write_bytes(b"old")
+
+    def refuse(src: str | Path, dst: str | Path) -> None:
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(os, "replace", refuse)
+    with pytest.raises(OSError, match="No space"):
+        atomic_file.write_private(target, b"new")
+    assert target.read_bytes() == b"old" and leftovers(tmp_path) == []

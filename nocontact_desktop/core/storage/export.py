@@ -8,11 +8,11 @@ in one transaction; events are merged by their uid, so importing twice changes n
 from __future__ import annotations
 
 import json
-import os
 from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+from nocontact_desktop.core.atomic_file import write_private
 from nocontact_desktop.core.blocking.blocklist import Blocklist
 from nocontact_desktop.core.blocking.targets import parse_target
 from nocontact_desktop.core.errors import BadInput
@@ -74,17 +74,7 @@ def write_export(store: Store, path: Path, now: datetime) -> int:
     """Write the export to ``path`` (mode 0600, atomically); returns the number of events."""
     data = export_data(store, now)
     text = json.dumps(data, ensure_ascii=False, indent=2) + "\n"
-    tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as handle:
-            handle.write(text)
-            handle.flush()
-            os.fsync(handle.fileno())
-        tmp.replace(path)
-    except BaseException:
-        tmp.unlink(missing_ok=True)
-        raise
+    write_private(path, text.encode("utf-8"))
     return len(data["events"])
 
 
