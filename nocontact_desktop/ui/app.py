@@ -15,15 +15,14 @@ from nocontact_desktop.core.paths import ensure_private_dir
 from nocontact_desktop.core.settings import Settings
 from nocontact_desktop.core.storage.store import Store
 from nocontact_desktop.core.storage.vault import KeyUnavailable, open_data
-from nocontact_desktop.core.streak.events import EventKind
 from nocontact_desktop.core.streak.milestones import milestone_text
 from nocontact_desktop.core.streak.tracker import Tracker
 from nocontact_desktop.platform import current as current_platform
 from nocontact_desktop.platform.base import Platform
 from nocontact_desktop.ui.controllers.blocked_sites import SiteAttempts
 from nocontact_desktop.ui.controllers.gated_apps import AppGateController
-from nocontact_desktop.ui.controllers.support import SupportFeatures
-from nocontact_desktop.ui.dialogs.moment_dialogs import SLIP_AFTER, HooverDialog, SlipDialog
+from nocontact_desktop.ui.controllers.support import SupportController
+from nocontact_desktop.ui.dialogs.moment_dialogs import log_hoover, log_slip
 from nocontact_desktop.ui.pages.apps_page import AppsPage
 from nocontact_desktop.ui.pages.blocked_page import BlockedPage
 from nocontact_desktop.ui.qt import QtCore, QtWidgets
@@ -131,8 +130,8 @@ class TrayApp(QtCore.QObject):
         self._db_watcher.fileChanged.connect(lambda _p: self._refresh_debounce.start())
 
     def _setup_support(self) -> None:
-        # Issue 5: the "I want to text them" flow, the daily check-in, History, erase-all.
-        self.support = SupportFeatures(
+        # The support tools: the "I want to text them" flow, the daily check-in, History, erase-all.
+        self.support = SupportController(
             self.tracker,
             self.scheduler,
             self.window,
@@ -311,22 +310,15 @@ class TrayApp(QtCore.QObject):
 
     def log_hoover(self) -> None:
         """'They contacted me': log a hoover with an optional note."""
-        dialog = HooverDialog(self.window)
-        if dialog.exec() == QtWidgets.QDialog.DialogCode.Accepted:
-            self.tracker.log(EventKind.HOOVER, note=dialog.note())
+        if log_hoover(self.tracker, self.window):
             self.refresh()
 
     def log_slip(self) -> None:
         """'I slipped': confirm kindly, log contact, show what stays."""
-        dialog = SlipDialog(self.tracker.summary(), self.window)
-        if dialog.exec() != QtWidgets.QDialog.DialogCode.Accepted:
+        text = log_slip(self.tracker, self.window)
+        if text is None:
             return
-        self.tracker.log(EventKind.CONTACT, note=dialog.note())
         self.refresh()
-        summary = self.tracker.summary()
-        text = SLIP_AFTER.format(
-            longest=summary.longest_streak_days, total=summary.total_no_contact_days
-        )
         QtWidgets.QMessageBox.information(self.window, "A new beginning", text)
 
     def edit_reasons(self) -> None:

@@ -1,6 +1,6 @@
-"""Issue 5 wired into the tray: the emergency flow, the daily check-in, History, erase-all.
+"""The support tools in the tray: the emergency flow, the daily check-in, History, erase-all.
 
-The tray app makes one :class:`SupportFeatures` and hands it what it owns (tracker,
+The tray app makes one :class:`SupportController` and hands it what it owns (tracker,
 scheduler, main window); everything of this feature is created here, lazily, so the tray
 starts as fast as before. Windows are kept once made (a draft in "write it here" survives
 closing the window until the app quits).
@@ -35,7 +35,7 @@ CHECK_IN_JOB = "daily-check-in"
 Autostart = Callable[[bool], None]
 
 
-class SupportFeatures(QtCore.QObject):
+class SupportController(QtCore.QObject):
     """Owns the windows of issue 5 and their settings.
 
     Signals: ``changed`` after anything was logged or saved (the tray redraws); ``erasing``

@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from nocontact_desktop.core.streak.count import StreakSummary
+from nocontact_desktop.core.streak.events import EventKind
+from nocontact_desktop.core.streak.tracker import Tracker
 from nocontact_desktop.ui.qt import QtWidgets
 
 HOOVER_REMINDER = (
@@ -81,3 +85,43 @@ class SlipDialog(_NoteDialog):
             "Log it and begin again",
             parent,
         )
+
+
+LogEvent = Callable[[EventKind, "str | None"], None]
+"""Logs an event with its note (the emergency window's keeps the event if the note fails)."""
+
+
+def log_slip(
+    tracker: Tracker, parent: QtWidgets.QWidget | None, log_event: LogEvent | None = None
+) -> str | None:
+    """"I contacted them": confirm kindly, log ``contact``; the words to show after, or None.
+
+    The one slip flow, used by the tray menu, the Today page and the emergency window; each
+    shows the returned words its own way.
+    """
+    dialog = SlipDialog(tracker.summary(), parent)
+    if dialog.exec() != QtWidgets.QDialog.DialogCode.Accepted:
+        return None
+    (log_event or _plain_log(tracker))(EventKind.CONTACT, dialog.note())
+    summary = tracker.summary()
+    return SLIP_AFTER.format(
+        longest=summary.longest_streak_days, total=summary.total_no_contact_days
+    )
+
+
+def log_hoover(
+    tracker: Tracker, parent: QtWidgets.QWidget | None, log_event: LogEvent | None = None
+) -> bool:
+    """"They contacted me": log a ``hoover`` with an optional note; True when logged."""
+    dialog = HooverDialog(parent)
+    if dialog.exec() != QtWidgets.QDialog.DialogCode.Accepted:
+        return False
+    (log_event or _plain_log(tracker))(EventKind.HOOVER, dialog.note())
+    return True
+
+
+def _plain_log(tracker: Tracker) -> LogEvent:
+    def log(kind: EventKind, note: str | None) -> None:
+        tracker.log(kind, note=note)
+
+    return log

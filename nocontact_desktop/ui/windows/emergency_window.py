@@ -29,7 +29,7 @@ from nocontact_desktop.core.streak.events import EventKind
 from nocontact_desktop.core.streak.tracker import Tracker
 from nocontact_desktop.ui import calm_style
 from nocontact_desktop.ui.calm_style import label, role
-from nocontact_desktop.ui.dialogs.moment_dialogs import SLIP_AFTER, HooverDialog, SlipDialog
+from nocontact_desktop.ui.dialogs.moment_dialogs import log_hoover, log_slip
 from nocontact_desktop.ui.qt import Qt, QtCore, QtGui, QtWidgets, Signal
 from nocontact_desktop.ui.windows.emergency_pages import (
     FREE_TEXT_ERRORS,
@@ -368,25 +368,17 @@ class EmergencyWindow(QtWidgets.QWidget):
 
     def i_contacted_them(self) -> None:
         """Confirm kindly, log ``contact``, and show what stays: longest and total."""
-        dialog = SlipDialog(self.tracker.summary(), self)
-        if dialog.exec() != QtWidgets.QDialog.DialogCode.Accepted:
+        text = log_slip(self.tracker, self, self._log)
+        if text is None:
             return
-        self._log(EventKind.CONTACT, dialog.note())
-        summary = self.tracker.summary()
-        self.show_banner(
-            SLIP_AFTER.format(
-                longest=summary.longest_streak_days, total=summary.total_no_contact_days
-            )
-        )
+        self.show_banner(text)
         self.refresh()
         self.changed.emit()
 
     def they_contacted_me(self) -> None:
         """Log a ``hoover`` with an optional note, and remind of the boundary."""
-        dialog = HooverDialog(self)
-        if dialog.exec() != QtWidgets.QDialog.DialogCode.Accepted:
+        if not log_hoover(self.tracker, self, self._log):
             return
-        self._log(EventKind.HOOVER, dialog.note())
         self.show_banner(HOOVER_LOGGED)
         self.refresh()
         self.changed.emit()
