@@ -345,7 +345,11 @@ def cmd_helper_events(ctx: Context) -> int:
 
 
 def cmd_helper_install(ctx: Context) -> int:
+    import time
+
     from nocontact_desktop.core.blocking.blocklist import Blocklist
+    from nocontact_desktop.core.blocking.reconcile import reconcile, wait_until_ready
+    from nocontact_desktop.core.helper_link.client import HelperClient
     from nocontact_desktop.platform import current as current_platform
     plat = current_platform()
     try:
@@ -353,13 +357,19 @@ def cmd_helper_install(ctx: Context) -> int:
     except HelperServiceError as err:
         _warn(str(err))
         return EXIT_FAILURE
-    ctx.out("Blocking is on: the helper is installed and running.")
     if os.environ.get("PKEXEC_UID") or os.environ.get("SUDO_UID"):
-        return EXIT_OK  # the elevated re-run; the user's own run pushes the user's list
+        ctx.out("The helper is installed.")
+        return EXIT_OK  # the elevated re-run; the user's own run applies the user's list
+    client = HelperClient(_socket_path(ctx))
+    if not wait_until_ready(client, ctx.clock.monotonic, time.sleep):
+        _warn(f"the helper was installed but does not answer at {_socket_path(ctx)}; "
+              "see: nocontact doctor")
+        return EXIT_FAILURE
     with ctx.store() as store:
         domains = Blocklist(store).domains()
-    push_blocklist(ctx, domains)
-    return EXIT_OK
+    result = reconcile(client, domains)  # the list saved before the helper existed
+    ctx.out(result.message[0].upper() + result.message[1:] + ".")
+    return EXIT_OK if result.on else EXIT_FAILURE
 
 
 def cmd_helper_uninstall(ctx: Context) -> int:

@@ -163,7 +163,10 @@ class TrayApp(QtCore.QObject):
             lambda domains: push_to_helper(domains, socket_path),
         )
         self.window.add_page("Blocked", self.blocked_page, before="Settings")
-        self.site_attempts.helper_connected.connect(self.blocked_page.set_helper_running)
+        self.site_attempts.helper_connected.connect(
+            lambda up: None if up else self.blocked_page.set_helper_running(False)
+        )
+        self.site_attempts.blocking_changed.connect(self.blocked_page.show_blocking)
         self.blocked_page.set_helper_running(False)
 
     def _setup_app_gate(self) -> None:

@@ -12,6 +12,8 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from nocontact_desktop.core.blocking.blocklist import Blocklist
+from nocontact_desktop.core.blocking.reconcile import Reconciled, reconcile
 from nocontact_desktop.core.clock import Clock
 from nocontact_desktop.core.helper_link.client import (
     EventStream,
@@ -41,6 +43,7 @@ class SiteAttempts(QtCore.QObject):
     """Shows one dialog per blocked site, records outcomes, asks the helper for passes."""
 
     helper_connected = Signal(bool)
+    blocking_changed = Signal(object)  # a Reconciled: what the hosts file really holds
     dialog_shown = Signal(str)  # the site key, when a dialog becomes visible
 
     def __init__(
@@ -86,7 +89,16 @@ class SiteAttempts(QtCore.QObject):
         )
         self._notifier.activated.connect(self._on_readable)
         self._set_connected(True)
+        self.reconcile()
         return True
+
+    def reconcile(self) -> Reconciled:
+        """Push the stored list if the helper holds another (every connect and reconnect)."""
+        result = reconcile(HelperClient(self.socket_path), Blocklist(self.store).domains())
+        if result.pushed:
+            log.info("helper held another list: the stored list was pushed")
+        self.blocking_changed.emit(result)
+        return result
 
     def _set_connected(self, connected: bool) -> None:
         if connected != self.connected:

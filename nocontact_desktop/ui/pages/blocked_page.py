@@ -8,6 +8,7 @@ from datetime import datetime
 
 from nocontact_desktop.core.blocking.blocklist import Blocklist, PushResult
 from nocontact_desktop.core.blocking.presets import default_presets
+from nocontact_desktop.core.blocking.reconcile import Reconciled
 from nocontact_desktop.core.errors import BadInput
 from nocontact_desktop.core.storage.store import Store
 from nocontact_desktop.ui.qt import Qt, QtCore, QtWidgets, Signal
@@ -89,6 +90,16 @@ class BlockedPage(QtWidgets.QWidget):
         """Say whether blocking is on; offer to turn it on when it is not."""
         self.status_label.setText(BLOCKING_ON if running else BLOCKING_OFF)
         self.turn_on_button.setVisible(not running)
+
+    def show_blocking(self, result: Reconciled) -> None:
+        """What the helper and the hosts file really hold: "on" only when the file has the list."""
+        if result.on:
+            self.set_helper_running(True)
+        elif result.state == "off":
+            self.set_helper_running(False)
+        else:
+            self.status_label.setText(result.message[0].upper() + result.message[1:] + ".")
+            self.turn_on_button.setVisible(False)
 
     def reload(self) -> None:
         """Show the list as stored."""
