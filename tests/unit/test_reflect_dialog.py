@@ -10,10 +10,11 @@ from pytestqt.qtbot import QtBot
 from nocontact_desktop.core.reflect.attempts import Attempt
 from nocontact_desktop.core.streak.count import StreakSummary
 from nocontact_desktop.ui.dialogs.reflect_dialog import (
+    KEY_GUARD_MS,
     ReflectDialog,
     clamp_countdown,
 )
-from nocontact_desktop.ui.qt import QtWidgets
+from nocontact_desktop.ui.qt import Qt, QtWidgets
 
 SUMMARY = StreakSummary(True, 12, datetime(2026, 1, 1, tzinfo=UTC), 40, 52, 14, ())
 SUBJECT = Attempt("instagram.com/name", "instagram.com", "you listed @name on Instagram")
@@ -81,3 +82,50 @@ def test_countdown_limits() -> None:
     assert clamp_countdown(1) == 5
     assert clamp_countdown(30) == 30
     assert clamp_countdown(1000) == 300
+
+
+def test_the_dismiss_stays_the_largest_default_button_after_open_anyway(qtbot: QtBot) -> None:
+    dialog, decided = make(qtbot, countdown=5)
+    dialog.remaining = 0
+    dialog._update_open_button()
+    dialog.show()
+    dialog.open_button.click()
+    assert dialog.pages.currentIndex() == 1
+    back = dialog.back_button
+    assert back.isDefault() and back.text() == "Close — I'm staying strong"
+    for button in dialog.pass_buttons.values():
+        assert back.minimumHeight() > button.sizeHint().height()
+        assert not button.isDefault()
+    back.click()
+    assert decided == [("dismissed", None)]
+
+
+def test_a_paused_countdown_says_so(qtbot: QtBot, monkeypatch: pytest.MonkeyPatch) -> None:
+    dialog, _ = make(qtbot, countdown=5)
+    dialog.show()
+    active = {"value": False}
+    monkeypatch.setattr(dialog, "isActiveWindow", lambda: active["value"])
+    dialog.tick()
+    assert dialog.paused_label.isVisibleTo(dialog)
+    active["value"] = True
+    dialog.tick()
+    assert not dialog.paused_label.isVisibleTo(dialog) and dialog.remaining == 4
+
+
+def test_keys_in_the_first_half_second_are_ignored(qtbot: QtBot) -> None:
+    dialog, decided = make(qtbot, countdown=5)
+    dialog.show()
+    qtbot.keyClick(dialog.close_button, Qt.Key.Key_Return)
+    qtbot.keyClick(dialog, Qt.Key.Key_Escape)
+    assert decided == [] and dialog.outcome is None  # a held-down key decides nothing unseen
+    qtbot.wait(KEY_GUARD_MS + 150)
+    qtbot.keyClick(dialog.close_button, Qt.Key.Key_Return)
+    assert decided == [("dismissed", None)]
+
+
+def test_after_a_slip_the_count_reads_as_a_new_beginning(qtbot: QtBot) -> None:
+    slipped = StreakSummary(True, 0, datetime(2026, 1, 1, tzinfo=UTC), 40, 52, 1, ())
+    dialog = ReflectDialog(SUBJECT, slipped, None, 5)
+    qtbot.addWidget(dialog)
+    texts = " ".join(label.text() for label in dialog.findChildren(QtWidgets.QLabel))
+    assert "Day 0 — a new beginning" in texts and "day 0 of no contact" not in texts

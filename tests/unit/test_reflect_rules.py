@@ -8,7 +8,7 @@ import pytest
 
 from nocontact_desktop.core.blocking.blocklist import Blocklist
 from nocontact_desktop.core.clock import ManualClock
-from nocontact_desktop.core.reflect.attempts import ReflectRules, SiteDirectory
+from nocontact_desktop.core.reflect.attempts import ReflectRules, SiteDirectory, acknowledgement
 from nocontact_desktop.core.settings import Settings
 from nocontact_desktop.core.storage.store import Store
 from nocontact_desktop.core.streak.events import EventKind
@@ -73,3 +73,11 @@ def test_outcomes_are_logged_once_each_and_counted_this_week(
     assert rules.turned_away_this_week() == 2
     clock.advance(timedelta(days=8))
     assert rules.turned_away_this_week() == 0
+
+
+def test_the_acknowledgement_counts_kindly() -> None:
+    assert acknowledgement(1) == "You turned away. That took strength."
+    assert acknowledgement(4) == "You turned away. That's the 4th time this week."
+    assert acknowledgement(2).endswith("2nd time this week.")
+    assert acknowledgement(11).endswith("11th time this week.")
+    assert acknowledgement(23).endswith("23rd time this week.")

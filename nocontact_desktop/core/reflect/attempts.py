@@ -142,3 +142,18 @@ class ReflectRules:
         """Attempts dismissed in the last 7 days (Today page, acknowledgement)."""
         since = self.clock.now() - timedelta(days=7)
         return self.store.count_outcomes(EventKind.BLOCKED_ATTEMPT, since).get("dismissed", 0)
+
+
+def _ordinal(number: int) -> str:
+    if 10 <= number % 100 <= 20:
+        suffix = "th"
+    else:
+        suffix = {1: "st", 2: "nd", 3: "rd"}.get(number % 10, "th")
+    return f"{number}{suffix}"
+
+
+def acknowledgement(turned_away_this_week: int) -> str:
+    """The words after a dismissal: what they did, counted kindly (never a reproach)."""
+    if turned_away_this_week <= 1:
+        return "You turned away. That took strength."
+    return f"You turned away. That's the {_ordinal(turned_away_this_week)} time this week."

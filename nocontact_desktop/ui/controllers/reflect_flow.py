@@ -9,8 +9,8 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 
-from nocontact_desktop.core.reflect.attempts import Attempt, ReflectRules
-from nocontact_desktop.ui.dialogs.reflect_dialog import ReflectDialog
+from nocontact_desktop.core.reflect.attempts import Attempt, ReflectRules, acknowledgement
+from nocontact_desktop.ui.dialogs.reflect_dialog import Acknowledgement, ReflectDialog
 from nocontact_desktop.ui.qt import QtCore, Signal
 
 log = logging.getLogger("nocontact.reflect")
@@ -28,6 +28,7 @@ class ReflectFlow(QtCore.QObject):
         super().__init__(parent)
         self.rules = rules
         self.dialogs: dict[str, ReflectDialog] = {}
+        self.last_acknowledgement: Acknowledgement | None = None
 
     def show(self, attempt: Attempt, on_decided: Decided) -> ReflectDialog:
         """Show the reflect moment for ``attempt``; ``on_decided`` hears the outcome once."""
@@ -60,9 +61,15 @@ class ReflectFlow(QtCore.QObject):
             del self.dialogs[attempt.key]
         if outcome == "dismissed":
             self.rules.record(attempt, "dismissed", dialog.intention())
+            self.acknowledge(acknowledgement(self.rules.turned_away_this_week()))
         elif outcome == "opened":
             self.rules.record(attempt, "opened", dialog.intention())
         on_decided(outcome, minutes)
+
+    def acknowledge(self, text: str) -> None:
+        """A calm word after turning away; it closes by itself."""
+        self.last_acknowledgement = Acknowledgement(text)
+        self.last_acknowledgement.show()
 
     def settle(self, key: str) -> None:
         """Close the dialog for ``key`` without a decision (its app went away by itself)."""

@@ -10,6 +10,7 @@ from __future__ import annotations
 from nocontact_desktop.core.reflect.attempts import Attempt
 from nocontact_desktop.core.settings import setting_named
 from nocontact_desktop.core.streak.count import StreakSummary
+from nocontact_desktop.ui import calm_style
 from nocontact_desktop.ui.qt import Qt, QtCore, QtGui, QtWidgets, Signal
 
 PASS_CHOICES = (5, 15, 30)
@@ -17,6 +18,7 @@ _COUNTDOWN = setting_named("countdown_seconds")
 MIN_COUNTDOWN = int(_COUNTDOWN.minimum or 0)
 MAX_COUNTDOWN = int(_COUNTDOWN.maximum or 0)
 DEFAULT_COUNTDOWN = int(_COUNTDOWN.default or 0)
+KEY_GUARD_MS = 500  # keys pressed this soon after the dialog appears are ignored
 INTENTION_QUESTION = "What are you hoping to find?"
 
 
@@ -42,43 +44,43 @@ class ReflectDialog(QtWidgets.QDialog):
         self.subject = subject
         self.remaining = clamp_countdown(countdown_seconds)
         self.outcome: str | None = None
+        self._guarding_keys = False
         self.setWindowTitle("Take a breath — No Contact")
         self.setWindowFlag(Qt.WindowType.WindowStaysOnTopHint, True)
-        self.setMinimumWidth(460)
         self.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose, True)
+        calm_style.calm(self)
+        self.setMinimumSize(620, 520)
 
         layout = QtWidgets.QVBoxLayout(self)
-        layout.setSpacing(10)
-        what = QtWidgets.QLabel(f"{subject.name} — {subject.detail}")
+        layout.setContentsMargins(36, 28, 36, 28)
+        layout.setSpacing(14)
+        what = calm_style.label(f"{subject.name} — {subject.detail}", "heading")
         what.setObjectName("what")
-        what.setTextFormat(Qt.TextFormat.PlainText)
-        what.setWordWrap(True)
-        font = QtGui.QFont()
-        font.setPixelSize(20)
-        font.setBold(True)
-        what.setFont(font)
         layout.addWidget(what)
 
         if summary.started:
-            streak = QtWidgets.QLabel(
-                f"You are on day {summary.streak_days} of no contact · "
-                f"longest streak {summary.longest_streak_days} days"
+            if summary.streak_days == 0:
+                count = "Day 0 — a new beginning"
+            else:
+                count = f"You are on day {summary.streak_days} of no contact"
+            layout.addWidget(
+                calm_style.label(
+                    f"{count} · longest streak {summary.longest_streak_days} days", "lead"
+                )
             )
-            layout.addWidget(streak)
         if reason:
-            box = QtWidgets.QGroupBox("You told yourself")
-            inner = QtWidgets.QVBoxLayout(box)
-            reason_label = QtWidgets.QLabel(f"“{reason}”")
+            frame, inner = calm_style.card()
+            inner.addWidget(calm_style.label("You told yourself", "muted"))
+            reason_label = calm_style.label(f"“{reason}”", "lead")
             reason_label.setObjectName("reason")
-            reason_label.setTextFormat(Qt.TextFormat.PlainText)
-            reason_label.setWordWrap(True)
             inner.addWidget(reason_label)
-            layout.addWidget(box)
+            layout.addWidget(frame)
 
-        layout.addWidget(QtWidgets.QLabel(INTENTION_QUESTION))
+        layout.addWidget(calm_style.label(INTENTION_QUESTION))
         self.intention_edit = QtWidgets.QLineEdit()
         self.intention_edit.setPlaceholderText("Only for you; it helps to name it.")
         layout.addWidget(self.intention_edit)
+        layout.addStretch(1)
 
         self.pages = QtWidgets.QStackedWidget()
         layout.addWidget(self.pages)
@@ -94,22 +96,32 @@ class ReflectDialog(QtWidgets.QDialog):
         page = QtWidgets.QWidget()
         row = QtWidgets.QVBoxLayout(page)
         row.setContentsMargins(0, 0, 0, 0)
-        self.close_button = QtWidgets.QPushButton("Close — I'm staying strong")
-        self.close_button.setMinimumHeight(56)
-        font = self.close_button.font()
-        font.setPixelSize(18)
-        font.setBold(True)
-        self.close_button.setFont(font)
-        self.close_button.setDefault(True)
-        self.close_button.setAutoDefault(True)
-        self.close_button.clicked.connect(self.dismiss)
+        self.close_button = self._dismiss_button("Close — I'm staying strong")
         self.open_button = QtWidgets.QPushButton()
-        self.open_button.setFlat(True)
+        calm_style.role(self.open_button, "quiet")
         self.open_button.setAutoDefault(False)
         self.open_button.clicked.connect(self._open_clicked)
+        self.paused_label = calm_style.label(
+            "Paused while you are in another window — the wait goes on when you come back.",
+            "muted",
+        )
+        self.paused_label.setVisible(False)
         row.addWidget(self.close_button)
-        row.addWidget(self.open_button, alignment=Qt.AlignmentFlag.AlignRight)
+        bottom = QtWidgets.QHBoxLayout()
+        bottom.addWidget(self.paused_label, 1)
+        bottom.addWidget(self.open_button, 0, Qt.AlignmentFlag.AlignRight)
+        row.addLayout(bottom)
         return page
+
+    def _dismiss_button(self, text: str) -> QtWidgets.QPushButton:
+        # The way out is always the largest button and the default one (DESIGN §5).
+        button = QtWidgets.QPushButton(text)
+        calm_style.role(button, "primary")
+        button.setMinimumHeight(64)
+        button.setDefault(True)
+        button.setAutoDefault(True)
+        button.clicked.connect(self.dismiss)
+        return button
 
     def _open_clicked(self) -> None:
         # A site is opened for a chosen time (a pass); an app is simply let run.
@@ -119,25 +131,28 @@ class ReflectDialog(QtWidgets.QDialog):
             self._decide("opened", None)
         else:
             self.pages.setCurrentIndex(1)
+            self.back_button.setFocus()
 
     def _pass_page(self) -> QtWidgets.QWidget:
         page = QtWidgets.QWidget()
         layout = QtWidgets.QVBoxLayout(page)
         layout.setContentsMargins(0, 0, 0, 0)
-        layout.addWidget(QtWidgets.QLabel("Open it for how long? It is blocked again after."))
+        self.back_button = self._dismiss_button("Close — I'm staying strong")
+        layout.addWidget(self.back_button)
+        layout.addWidget(
+            calm_style.label("Or open it for a short while; it is blocked again after:", "muted")
+        )
         row = QtWidgets.QHBoxLayout()
         self.pass_buttons: dict[int, QtWidgets.QPushButton] = {}
         for minutes in PASS_CHOICES:
             button = QtWidgets.QPushButton(f"{minutes} minutes")
+            calm_style.role(button, "quiet")
             button.setAutoDefault(False)
             button.clicked.connect(lambda _c=False, m=minutes: self.open_anyway(m))
             row.addWidget(button)
             self.pass_buttons[minutes] = button
+        row.addStretch(1)
         layout.addLayout(row)
-        back = QtWidgets.QPushButton("Go back — I'll stay strong")
-        back.setAutoDefault(False)
-        back.clicked.connect(self.dismiss)
-        layout.addWidget(back)
         return page
 
     # -- countdown --------------------------------------------------------------------------
@@ -147,15 +162,55 @@ class ReflectDialog(QtWidgets.QDialog):
         super().showEvent(event)
         self._timer.start()
         self.close_button.setFocus()
+        self._center_on_screen()
+        # A key already held down (Return typed into the browser) must not decide unseen.
+        app = QtWidgets.QApplication.instance()
+        if app is not None and not self._guarding_keys:
+            self._guarding_keys = True
+            app.installEventFilter(self)
+            QtCore.QTimer.singleShot(KEY_GUARD_MS, self._end_key_guard)
+
+    def _end_key_guard(self) -> None:
+        app = QtWidgets.QApplication.instance()
+        if app is not None:
+            app.removeEventFilter(self)
+        self._guarding_keys = False
+
+    def eventFilter(self, watched: QtCore.QObject, event: QtCore.QEvent) -> bool:
+        """During the first half second, key presses meant for this dialog are dropped."""
+        keys = (
+            QtCore.QEvent.Type.KeyPress,
+            QtCore.QEvent.Type.KeyRelease,
+            QtCore.QEvent.Type.ShortcutOverride,
+        )
+        if (
+            self._guarding_keys
+            and event.type() in keys
+            and isinstance(watched, QtWidgets.QWidget)
+            and (watched is self or self.isAncestorOf(watched))
+        ):
+            return True
+        return super().eventFilter(watched, event)
+
+    def _center_on_screen(self) -> None:
+        screen = self.screen() or QtGui.QGuiApplication.primaryScreen()
+        if screen is not None:
+            frame = self.frameGeometry()
+            frame.moveCenter(screen.availableGeometry().center())
+            self.move(frame.topLeft())
 
     def hideEvent(self, event: QtGui.QHideEvent) -> None:
         """Stop the countdown timer."""
         self._timer.stop()
+        if self._guarding_keys:
+            self._end_key_guard()
         super().hideEvent(event)
 
     def tick(self) -> None:
         """One second passed: count down only while this dialog is the active window."""
-        if self.remaining > 0 and self.isActiveWindow():
+        active = self.isActiveWindow()
+        self.paused_label.setVisible(self.remaining > 0 and not active)
+        if self.remaining > 0 and active:
             self.remaining -= 1
             self._update_open_button()
 
@@ -204,3 +259,24 @@ class ReflectDialog(QtWidgets.QDialog):
             self.outcome = "dismissed"
             self.decided.emit("dismissed", None)
         super().closeEvent(event)
+
+
+class Acknowledgement(QtWidgets.QDialog):
+    """"You turned away…": shown after a dismissal, closes by itself after a few seconds."""
+
+    def __init__(self, text: str, parent: QtWidgets.QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setWindowTitle("Well done")
+        self.setWindowFlag(Qt.WindowType.WindowStaysOnTopHint, True)
+        self.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose, True)
+        calm_style.calm(self)
+        layout = QtWidgets.QVBoxLayout(self)
+        layout.setContentsMargins(32, 24, 32, 24)
+        self.text_label = calm_style.label(text, "heading")
+        layout.addWidget(self.text_label)
+        layout.addWidget(calm_style.label("This closes by itself.", "muted"))
+        self.setMinimumWidth(460)
+        QtCore.QTimer.singleShot(ACK_SECONDS * 1000, self.close)
+
+
+ACK_SECONDS = 4
