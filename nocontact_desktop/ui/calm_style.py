@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from nocontact_desktop.ui.qt import Qt, QtGui, QtWidgets
+from nocontact_desktop.ui.qt import Qt, QtCore, QtGui, QtWidgets
 
 PAPER = "#f5f2ec"  # warm off-white background
 CARD = "#fffdf9"
@@ -119,3 +119,41 @@ def bring_to_front(window: QtWidgets.QWidget) -> None:
     if QtGui.QGuiApplication.platformName() not in ("offscreen", "minimal"):
         window.raise_()
         window.activateWindow()
+
+
+def fit_to_screen(
+    window: QtWidgets.QWidget, width: int, height: int, available: QtCore.QRect | None = None
+) -> None:
+    """Size ``window`` to ``width``×``height`` or less, so it fits the screen with its frame.
+
+    On a 1280×720 laptop a 760-px window would put its buttons off-screen.
+    """
+    if available is None:
+        screen = window.screen() or QtGui.QGuiApplication.primaryScreen()
+        available = screen.availableGeometry() if screen is not None else None
+    if available is not None:
+        width = min(width, available.width() - 40)
+        height = min(height, available.height() - 60)  # title bar and panel
+    window.resize(width, height)
+
+
+class _EscapeCloses(QtCore.QObject):
+    """Closes its window on an Esc that no child used (a key event travels up to the window)."""
+
+    def eventFilter(self, watched: QtCore.QObject, event: QtCore.QEvent) -> bool:
+        if (
+            event.type() == QtCore.QEvent.Type.KeyPress
+            and isinstance(event, QtGui.QKeyEvent)
+            and event.key() == Qt.Key.Key_Escape
+            and event.modifiers() == Qt.KeyboardModifier.NoModifier
+            and isinstance(watched, QtWidgets.QWidget)
+        ):
+            watched.close()
+            return True
+        return False
+
+
+def close_on_escape(window: QtWidgets.QWidget) -> None:
+    """Esc closes this secondary window, as it closes a dialog."""
+    closer = _EscapeCloses(window)
+    window.installEventFilter(closer)

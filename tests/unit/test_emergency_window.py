@@ -12,10 +12,12 @@ from nocontact_desktop.core.journal.entries import Journal
 from nocontact_desktop.core.storage.store import Store, SupportPerson
 from nocontact_desktop.core.streak.events import EventKind
 from nocontact_desktop.core.streak.tracker import Tracker
+from nocontact_desktop.ui import calm_style
 from nocontact_desktop.ui.dialogs.moment_dialogs import HooverDialog, SlipDialog
 from nocontact_desktop.ui.qt import Qt, QtCore, QtGui, QtWidgets
 from nocontact_desktop.ui.windows import emergency_window as ew
 from nocontact_desktop.ui.windows.emergency_window import EmergencyWindow
+from tests.helpers.widgets import overlapping_controls
 
 
 @pytest.fixture
@@ -104,7 +106,11 @@ def test_i_rode_it_out_logs_an_urge_and_encourages(
     assert window.banner.isVisible()
     assert "first urge" in window.banner.text() and "Day 23" in window.banner.text()
     assert not window.urge_timer.running
+    window.rode_button.click()  # pressed again: the same urge is not logged twice
+    assert store.count_by_kind()[EventKind.URGE] == 1 and not window.rode_button.isEnabled()
+    window.restart_timer()  # a new urge, a new outcome
     window.rode_button.click()
+    assert store.count_by_kind()[EventKind.URGE] == 2
     assert "2 urges" in window.banner.text()
     assert window.tracker.summary().streak_days == 23
 
@@ -265,3 +271,23 @@ def test_a_refresh_never_throws_away_a_list_being_edited(
     remember.save_button.click()
     assert not remember.editing
     assert store.list_items("remember") == ["half a thought"]
+
+
+def test_banners_never_cover_controls_on_a_1280x720_screen(
+    qtbot: QtBot, window: EmergencyWindow, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    calm_style.fit_to_screen(window, 1000, 700, QtCore.QRect(0, 0, 1280, 720))
+    window.show()
+    for step in range(window.stack.count()):
+        window.steps.setCurrentRow(step)
+        window.show_banner("Logged, but your note could not be saved: a long reason " * 3)
+        qtbot.wait(10)
+        assert overlapping_controls(window) == [], window.steps.currentItem().text()
+    assert window.height() <= 720 - 60
+
+
+def test_escape_closes_the_window(qtbot: QtBot, window: EmergencyWindow) -> None:
+    window.show()
+    qtbot.waitExposed(window)
+    qtbot.keyClick(window, Qt.Key.Key_Escape)
+    assert not window.isVisible()

@@ -14,9 +14,10 @@ from nocontact_desktop.core.streak.events import EventKind
 from nocontact_desktop.core.streak.history import DayKind
 from nocontact_desktop.core.streak.tracker import Tracker
 from nocontact_desktop.ui import calm_style
-from nocontact_desktop.ui.qt import QtGui
+from nocontact_desktop.ui.qt import Qt, QtCore, QtGui
 from nocontact_desktop.ui.windows.history_window import KEPT_FILL, HistoryWindow, cell_tooltip
 from tests.helpers.fakes import clock_at
+from tests.helpers.widgets import overlapping_controls
 
 
 @pytest.fixture
@@ -104,3 +105,19 @@ def test_empty_history_is_calm(qtbot: QtBot, store: Store, clock: ManualClock) -
     assert window.streaks.rows == []
     assert "first milestone" in window.badges_caption.text()
     assert not window.earlier_button.isEnabled()
+
+
+def test_history_fits_a_1280x720_screen_and_escape_closes_it(
+    qtbot: QtBot, store: Store, clock: ManualClock
+) -> None:
+    seed(store, clock)
+    window = HistoryWindow(store, clock)
+    qtbot.addWidget(window)
+    calm_style.fit_to_screen(window, 1000, 760, QtCore.QRect(0, 0, 1280, 720))
+    assert window.height() <= 660 and window.width() <= 1240
+    window.show()
+    window.activateWindow()
+    qtbot.waitActive(window)
+    assert overlapping_controls(window) == []
+    qtbot.keyClick(window, Qt.Key.Key_Escape)
+    assert not window.isVisible()

@@ -53,7 +53,14 @@ from nocontact_desktop.ui.windows.emergency_pages import (
 from nocontact_desktop.ui.windows.main_window import ReasonsDialog
 
 __all__ = [
-    "INSTEAD", "INTENTION", "PEOPLE", "PRACTICAL", "REMEMBER", "RIDE", "STEPS", "WRITE",
+    "INSTEAD",
+    "INTENTION",
+    "PEOPLE",
+    "PRACTICAL",
+    "REMEMBER",
+    "RIDE",
+    "STEPS",
+    "WRITE",
     "EmergencyWindow",
 ]
 
@@ -87,8 +94,7 @@ class EmergencyWindow(QtWidgets.QWidget):
         self.clock = tracker.clock
         calm_style.calm(self)
         self.setWindowTitle("Breathe — No Contact")
-        self.resize(1000, 700)
-        self.setMinimumSize(780, 560)
+        self.setMinimumSize(720, 520)
         self.settings = Settings(self.store)
         minutes = int(self.settings.get(URGE_MINUTES_SETTING))
         self.urge_timer = UrgeTimer(minutes)
@@ -102,6 +108,8 @@ class EmergencyWindow(QtWidgets.QWidget):
         self._tick = QtCore.QTimer(self)
         self._tick.timeout.connect(self.tick)
         self._build()
+        calm_style.fit_to_screen(self, 1000, 700)
+        calm_style.close_on_escape(self)
 
     # -- building ---------------------------------------------------------------------------
 
@@ -149,10 +157,18 @@ class EmergencyWindow(QtWidgets.QWidget):
         self.practical = PracticalPage()
         self.practical.log_requested.connect(self.log_logistics)
         for page in (
-            self.ride, self.write, self.remember, self.people, self.instead, self.intention,
+            self.ride,
+            self.write,
+            self.remember,
+            self.people,
+            self.instead,
+            self.intention,
             self.practical,
         ):
-            self.stack.addWidget(page)
+            # Each step scrolls inside its own area: a banner below never squeezes its buttons.
+            self.stack.addWidget(
+                page if isinstance(page, QtWidgets.QScrollArea) else scrolling(page)
+            )
         self.steps.currentRowChanged.connect(self._step_changed)
         self.steps.setCurrentRow(RIDE)
 
@@ -171,6 +187,7 @@ class EmergencyWindow(QtWidgets.QWidget):
         self.rode_button.setMinimumHeight(50)
         self.rode_button.setMinimumWidth(220)
         self.rode_button.clicked.connect(self.rode_it_out)
+        self._rode_logged = False
         footer.addWidget(self.hoover_button)
         footer.addWidget(self.contacted_button)
         footer.addStretch(1)
@@ -204,7 +221,8 @@ class EmergencyWindow(QtWidgets.QWidget):
             "Pick one thing and do it now. The urge will not follow you for long.",
         )
         self.instead_list = EditableList(
-            "Things I can do instead", "Your list is empty. Here are some ideas:\n"
+            "Things I can do instead",
+            "Your list is empty. Here are some ideas:\n"
             + "\n".join(f"•  {item}" for item in DEFAULT_INSTEAD),
             suggestions=DEFAULT_INSTEAD,
         )
@@ -219,7 +237,13 @@ class EmergencyWindow(QtWidgets.QWidget):
         """Show the window in front, on the first step, with the timer running."""
         self.steps.setCurrentRow(RIDE)
         self.banner.setVisible(False)
+        self._reset_outcome()
         calm_style.bring_to_front(self)
+
+    def _reset_outcome(self) -> None:
+        self._rode_logged = False
+        self.rode_button.setEnabled(True)
+        self.rode_button.setText("I rode it out")
 
     def showEvent(self, event: QtGui.QShowEvent) -> None:
         """Fresh figures; the urge timer starts (again) unless it is still running."""
@@ -312,7 +336,8 @@ class EmergencyWindow(QtWidgets.QWidget):
 
     def _save_list(self, name: str, items: list[str]) -> None:
         widget = {
-            "reasons": self.reasons_list, "remember": self.remember_list,
+            "reasons": self.reasons_list,
+            "remember": self.remember_list,
             "instead": self.instead_list,
         }[name]
         try:
@@ -332,7 +357,8 @@ class EmergencyWindow(QtWidgets.QWidget):
     # -- the timer and the pacer ------------------------------------------------------------
 
     def restart_timer(self) -> None:
-        """Start the urge timer from the full length."""
+        """Start the urge timer from the full length (a new urge: its outcome is open again)."""
+        self._reset_outcome()
         self.urge_timer.start(self.clock.monotonic())
         self._time_up_shown = False
         self.banner.setVisible(False)
@@ -355,7 +381,12 @@ class EmergencyWindow(QtWidgets.QWidget):
     # -- outcomes ---------------------------------------------------------------------------
 
     def rode_it_out(self) -> None:
-        """Log an ``urge`` ridden out and say a kind word."""
+        """Log an ``urge`` ridden out and say a kind word — once per urge."""
+        if self._rode_logged:
+            return
+        self._rode_logged = True
+        self.rode_button.setEnabled(False)
+        self.rode_button.setText("Logged — you rode it out")
         self.tracker.log(EventKind.URGE)
         summary = self.tracker.summary()
         count = self.store.count_by_kind()[EventKind.URGE]
@@ -389,7 +420,8 @@ class EmergencyWindow(QtWidgets.QWidget):
         summary = self.tracker.summary()
         days = f" Day {summary.streak_days} goes on." if summary.started else ""
         self.show_banner(
-            "Logged as practical contact. It does not reset your count." + days
+            "Logged as practical contact. It does not reset your count."
+            + days
             + " Keep any reply just as brief — you don’t have to answer anything else."
         )
         self.refresh()

@@ -423,8 +423,9 @@ class HistoryWindow(QtWidgets.QWidget):
         self.cells: list[DayCell] = []
         calm_style.calm(self)
         self.setWindowTitle("My history — No Contact")
-        self.resize(1000, 760)
         self._build()
+        calm_style.fit_to_screen(self, 1000, 760)
+        calm_style.close_on_escape(self)
 
     def _build(self) -> None:
         outer = QtWidgets.QVBoxLayout(self)
