@@ -433,7 +433,19 @@ def cmd_doctor(ctx: Context) -> int:
     return EXIT_OK
 
 
+NO_DISPLAY = (
+    "no graphical display found; start it inside your desktop session, or use the command "
+    "line: nocontact --help"
+)
+
+
 def cmd_tray(ctx: Context) -> int:
+    from nocontact_desktop.platform import current as current_platform
+
+    if not current_platform().graphical_session():
+        # Qt would abort with a misleading message about a missing library (exit 134).
+        _warn(NO_DISPLAY)
+        return EXIT_FAILURE
     from nocontact_desktop.ui.app import run_tray  # Qt only for the tray
 
     explicit = bool(getattr(ctx.args, "data_dir", None) or os.environ.get("NOCONTACT_DATA_DIR"))

@@ -38,6 +38,14 @@ class Autostart(Protocol):
         ...
 
 
+class Desktop(Protocol):
+    """The graphical session the tray app needs."""
+
+    def graphical_session(self) -> bool:
+        """Whether windows and a tray can be shown here (a display to connect to)."""
+        ...
+
+
 class AppRules(Protocol):
     """How this OS recognises a running app from a gate rule (DESIGN §7)."""
 
@@ -96,7 +104,14 @@ class HelperService(Protocol):
 
 
 class Platform(
-    Autostart, ProcessSource, AppRules, PeerCredentials, DnsCache, HelperService, Protocol
+    Autostart,
+    Desktop,
+    ProcessSource,
+    AppRules,
+    PeerCredentials,
+    DnsCache,
+    HelperService,
+    Protocol,
 ):
     """Everything one OS provides."""
 

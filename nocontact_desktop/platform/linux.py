@@ -36,6 +36,14 @@ from nocontact_desktop.platform.posix import run_tool as _run
 name: Final = "linux"
 """This OS's key in the gate presets."""
 
+# --- Desktop session ---
+
+
+def graphical_session() -> bool:
+    """A display to connect to: X11 (``DISPLAY``), Wayland, or a Qt platform chosen explicitly."""
+    return any(os.environ.get(name) for name in ("DISPLAY", "WAYLAND_DISPLAY", "QT_QPA_PLATFORM"))
+
+
 # --- Start at login (autostart) ---
 
 AUTOSTART_FILE_NAME = "nocontact.desktop"

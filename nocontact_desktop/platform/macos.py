@@ -35,6 +35,14 @@ from nocontact_desktop.platform.posix import run_tool as _run
 name: Final = "macos"
 """This OS's key in the gate presets."""
 
+# --- Desktop session ---
+
+
+def graphical_session() -> bool:
+    """The window server is always there for a logged-in user."""
+    return True
+
+
 # --- Start at login (autostart) ---
 
 LAUNCH_AGENT_LABEL = "org.nocontact.tray"

@@ -29,6 +29,14 @@ from nocontact_desktop.platform.no_helper import uninstall_helper as uninstall_h
 name: Final = "windows"
 """This OS's key in the gate presets."""
 
+# --- Desktop session ---
+
+
+def graphical_session() -> bool:
+    """The desktop is always there for a logged-in user."""
+    return True
+
+
 # --- Start at login (autostart) ---
 
 RUN_KEY = r"Software\Microsoft\Windows\CurrentVersion\Run"
