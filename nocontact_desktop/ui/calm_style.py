@@ -40,6 +40,24 @@ QWidget#calmRoot, QDialog#calmRoot {{ background: {PAPER}; color: {INK}; }}
     font-size: {BASE_PX + 1}px;
 }}
 #calmRoot QLabel[role="bignumber"] {{ font-size: 34px; font-weight: 600; color: {GREEN}; }}
+#calmRoot QLabel[role="hero"] {{ font-size: 88px; font-weight: 600; color: {GREEN}; }}
+#calmRoot QProgressBar {{ background: {UNTRACKED}; border: none; border-radius: 5px; }}
+#calmRoot QProgressBar::chunk {{ background: {GREEN_MID}; border-radius: 5px; }}
+#calmRoot QListWidget#nav {{
+    background: {CARD}; border: none; border-right: 1px solid {LINE};
+    font-size: {BASE_PX + 1}px; padding: 14px 8px; outline: none;
+}}
+#calmRoot QListWidget#nav::item {{ padding: 10px 14px; border-radius: 8px; color: {INK}; }}
+#calmRoot QListWidget#nav::item:selected {{ background: {GREEN_SOFT}; color: {INK}; }}
+#calmRoot QGroupBox {{
+    font-size: {BASE_PX}px; font-weight: 600; color: {INK};
+    border: 1px solid {LINE}; border-radius: 10px; margin-top: 14px; padding: 12px;
+    background: {CARD};
+}}
+#calmRoot QGroupBox::title {{ subcontrol-origin: margin; left: 12px; padding: 0 4px; }}
+#calmRoot QTreeWidget {{
+    background: {CARD}; border: 1px solid {LINE}; border-radius: 8px; font-size: {BASE_PX}px;
+}}
 #calmRoot QFrame[role="card"] {{
     background: {CARD}; border: 1px solid {LINE}; border-radius: 10px;
 }}
@@ -109,6 +127,15 @@ def card() -> tuple[QtWidgets.QFrame, QtWidgets.QVBoxLayout]:
     layout = QtWidgets.QVBoxLayout(frame)
     layout.setContentsMargins(16, 12, 16, 12)
     return frame, layout
+
+
+def scrolling(inner: QtWidgets.QWidget) -> QtWidgets.QScrollArea:
+    """``inner`` in a frameless vertical scroll area (a small screen never hides a control)."""
+    area = QtWidgets.QScrollArea()
+    area.setWidgetResizable(True)
+    area.setFrameShape(QtWidgets.QFrame.Shape.NoFrame)
+    area.setWidget(inner)
+    return area
 
 
 def bring_to_front(window: QtWidgets.QWidget) -> None:

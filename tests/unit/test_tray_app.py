@@ -13,7 +13,7 @@ from nocontact_desktop.core.storage.store import Store
 from nocontact_desktop.core.streak.events import EventKind
 from nocontact_desktop.ui.app import TrayApp, autostart_command
 from nocontact_desktop.ui.dialogs.moment_dialogs import HooverDialog, SlipDialog
-from nocontact_desktop.ui.qt import QtWidgets
+from nocontact_desktop.ui.qt import Qt, QtWidgets
 from nocontact_desktop.ui.tray.day_scheduler import DayScheduler
 from nocontact_desktop.ui.tray.icon import day_icon, render_day_pixmap
 from nocontact_desktop.ui.windows.onboarding import OnboardingDialog
@@ -123,6 +123,11 @@ def test_slip_logs_contact_with_kind_words(
     assert "20 days" in messages[0]
     contact = store.events([EventKind.CONTACT], with_notes=True)
     assert contact[0].note == "late call"
+    today = tray.window.today  # the same warm page, a new beginning, what stays beside it
+    assert today.days_label.text() == "0"
+    assert today.caption_label.text() == "Day 0 — a new beginning"
+    assert today.figures_label.text() == "Longest streak 20 days · 20 days kept in all"
+    assert today.progress.value() == 0 and today.milestone_label.text().endswith("1 to go")
 
 
 def test_hoover_logs_without_reset(
@@ -178,3 +183,24 @@ def test_countdown_setting_is_kept_within_limits(tray: TrayApp, store: Store) ->
     assert store.setting("countdown_seconds") == 45
     spin.setValue(1000)
     assert store.setting("countdown_seconds") == 300
+
+
+@pytest.mark.parametrize(
+    ("typed", "kept", "why"),
+    [
+        ("3", 5, "3 s is outside 5–300 s; set to the shortest, 5 s."),
+        ("400", 300, "400 s is outside 5–300 s; set to the longest, 300 s."),
+    ],
+)
+def test_settings_say_why_a_typed_value_was_adjusted(
+    qtbot: QtBot, tray: TrayApp, store: Store, typed: str, kept: int, why: str
+) -> None:
+    spin = tray.settings_form.controls["countdown_seconds"]
+    assert isinstance(spin, QtWidgets.QSpinBox)
+    spin.lineEdit().selectAll()
+    qtbot.keyClicks(spin, typed)  # every keystroke is taken (a plain spin box drops the last 0)
+    assert spin.lineEdit().text().startswith(typed)
+    qtbot.keyClick(spin, Qt.Key.Key_Return)  # editing ends: bounds apply, with a reason
+    assert spin.value() == kept and store.setting("countdown_seconds") == kept
+    note = tray.settings_form.notes["countdown_seconds"]
+    assert note.text() == why and not note.isHidden()

@@ -12,7 +12,7 @@ from typing import Any
 from nocontact_desktop.core.errors import BadInput
 from nocontact_desktop.core.journal.entries import SUGGESTED_CHECK_IN_TIME, parse_check_in_time
 from nocontact_desktop.core.settings import SETTINGS, Setting, Settings
-from nocontact_desktop.ui.qt import QtCore, QtWidgets, Signal
+from nocontact_desktop.ui.qt import QtCore, QtGui, QtWidgets, Signal
 
 
 class TimeOrOffEdit(QtWidgets.QWidget):
@@ -38,7 +38,7 @@ class TimeOrOffEdit(QtWidgets.QWidget):
         self.time_edit.timeChanged.connect(lambda _t: self._changed())
 
     def value(self) -> str:
-        """"HH:MM" when on, "" when off."""
+        """ "HH:MM" when on, "" when off."""
         if not self.enabled_check.isChecked():
             return ""
         return str(self.time_edit.time().toString("HH:mm"))
@@ -46,6 +46,52 @@ class TimeOrOffEdit(QtWidgets.QWidget):
     def _changed(self) -> None:
         self.time_edit.setEnabled(self.enabled_check.isChecked())
         self.changed.emit(self.value())
+
+
+class BoundedSpinBox(QtWidgets.QSpinBox):
+    """A spin box that lets any number be typed and says why it adjusted one out of bounds.
+
+    A plain QSpinBox drops keystrokes past its maximum ("400" becomes "40") and silently puts
+    back the old value for one below its minimum; people deserve to know what happened.
+    """
+
+    adjusted = Signal(str)
+
+    def __init__(self, setting: Setting, parent: QtWidgets.QWidget | None = None) -> None:
+        super().__init__(parent)
+        assert setting.minimum is not None and setting.maximum is not None
+        self._setting = setting
+        self.setRange(setting.minimum, setting.maximum)
+        self.setSuffix(f" {setting.unit}" if setting.unit else "")
+
+    def validate(self, text: str, pos: int) -> tuple[QtGui.QValidator.State, str, int]:
+        """Digits are always allowed while typing; bounds are applied when editing ends."""
+        digits = text.removesuffix(self.suffix()).strip()
+        if digits.isdigit():
+            number = int(digits)
+            if self.minimum() <= number <= self.maximum():
+                return QtGui.QValidator.State.Acceptable, text, pos
+            return QtGui.QValidator.State.Intermediate, text, pos
+        return super().validate(text, pos)
+
+    def fixup(self, text: str) -> str:
+        """Bring a typed number within bounds, and say so."""
+        digits = text.removesuffix(self.suffix()).strip()
+        if not digits.isdigit():
+            return super().fixup(text)
+        number = int(digits)
+        unit = f" {self._setting.unit}" if self._setting.unit else ""
+        if number < self.minimum():
+            bound, word = self.minimum(), "shortest"
+        elif number > self.maximum():
+            bound, word = self.maximum(), "longest"
+        else:
+            return text
+        self.adjusted.emit(
+            f"{number}{unit} is outside {self.minimum()}–{self.maximum()}{unit}; "
+            f"set to the {word}, {bound}{unit}."
+        )
+        return f"{bound}{self.suffix()}"
 
 
 class SettingsForm(QtWidgets.QWidget):
@@ -91,11 +137,9 @@ class SettingsForm(QtWidgets.QWidget):
             check.toggled.connect(lambda on: self._save(key, bool(on)))
             return check
         if setting.kind == "int":
-            spin = QtWidgets.QSpinBox()
-            assert setting.minimum is not None and setting.maximum is not None
-            spin.setRange(setting.minimum, setting.maximum)
-            spin.setSuffix(f" {setting.unit}" if setting.unit else "")
+            spin = BoundedSpinBox(setting)
             spin.setValue(int(value))
+            spin.adjusted.connect(lambda why, k=key: self._explain(k, why))
             spin.setToolTip(f"From {setting.minimum} to {setting.maximum} {setting.unit}".strip())
             spin.valueChanged.connect(lambda number: self._save(key, int(number)))
             return spin
@@ -109,6 +153,10 @@ class SettingsForm(QtWidgets.QWidget):
         edit = TimeOrOffEdit(f"{setting.label}: ask me each day at", value)
         edit.changed.connect(lambda text: self._save(key, text or None))
         return edit
+
+    def _explain(self, key: str, why: str) -> None:
+        self.notes[key].setText(why)
+        self.notes[key].setVisible(True)
 
     def _save(self, key: str, value: object) -> None:
         try:

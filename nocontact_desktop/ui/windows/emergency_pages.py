@@ -27,7 +27,7 @@ from nocontact_desktop.core.journal.urge import (
 from nocontact_desktop.core.storage.sealing import SealError
 from nocontact_desktop.core.storage.store import SupportPerson
 from nocontact_desktop.core.storage.vault import KeyUnavailable
-from nocontact_desktop.ui.calm_style import card, label, role
+from nocontact_desktop.ui.calm_style import card, label, role, scrolling
 from nocontact_desktop.ui.qt import Qt, QtCore, QtGui, QtWidgets, Signal
 from nocontact_desktop.ui.widgets.breathing_pacer import BreathingPacer
 
@@ -53,14 +53,6 @@ def local_time(at: datetime, journal: Journal) -> str:
     """An instant as the person reads it, in their zone."""
     return at.astimezone(journal.clock.zone()).strftime("%a %d %b %Y, %H:%M")
 
-
-def scrolling(inner: QtWidgets.QWidget) -> QtWidgets.QScrollArea:
-    """``inner`` in a frameless vertical scroll area."""
-    area = QtWidgets.QScrollArea()
-    area.setWidgetResizable(True)
-    area.setFrameShape(QtWidgets.QFrame.Shape.NoFrame)
-    area.setWidget(inner)
-    return area
 
 
 def page_with_title(

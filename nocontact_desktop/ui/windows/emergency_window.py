@@ -28,7 +28,7 @@ from nocontact_desktop.core.settings import Settings
 from nocontact_desktop.core.streak.events import EventKind
 from nocontact_desktop.core.streak.tracker import Tracker
 from nocontact_desktop.ui import calm_style
-from nocontact_desktop.ui.calm_style import label, role
+from nocontact_desktop.ui.calm_style import label, role, scrolling
 from nocontact_desktop.ui.dialogs.moment_dialogs import log_hoover, log_slip
 from nocontact_desktop.ui.qt import Qt, QtCore, QtGui, QtWidgets, Signal
 from nocontact_desktop.ui.windows.emergency_pages import (
@@ -48,7 +48,6 @@ from nocontact_desktop.ui.windows.emergency_pages import (
     RideItOutPage,
     WritePage,
     page_with_title,
-    scrolling,
 )
 from nocontact_desktop.ui.windows.main_window import ReasonsDialog
 

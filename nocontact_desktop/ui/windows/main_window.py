@@ -1,16 +1,22 @@
-"""The main window: a page list on the left; "Today" first. Features add their own pages."""
+"""The main window: a sidebar of pages on the left, "Today" first. Features add their own pages."""
 
 from __future__ import annotations
 
 from nocontact_desktop.core.storage.store import SupportPerson
 from nocontact_desktop.core.streak.count import StreakSummary
-from nocontact_desktop.core.streak.milestones import milestone_text
-from nocontact_desktop.ui.qt import Qt, QtGui, QtWidgets, Signal
+from nocontact_desktop.core.streak.milestones import (
+    is_milestone,
+    milestone_text,
+    milestones_up_to,
+)
+from nocontact_desktop.ui import calm_style
+from nocontact_desktop.ui.qt import Qt, QtWidgets, Signal
 from nocontact_desktop.ui.tray.icon import app_icon
 
 
 class TodayPage(QtWidgets.QWidget):
-    """The streak at a glance, the person's reasons, and the buttons for hard moments."""
+    """The count celebrated, the next milestone as progress, one prominent way through an urge,
+    and the person's own reasons. After a slip: "Day 0 — a new beginning", with what stays."""
 
     emergency_requested = Signal()
     hoover_requested = Signal()
@@ -21,53 +27,61 @@ class TodayPage(QtWidgets.QWidget):
     def __init__(self, parent: QtWidgets.QWidget | None = None) -> None:
         super().__init__(parent)
         layout = QtWidgets.QVBoxLayout(self)
-        self.days_label = QtWidgets.QLabel("–")
-        font = QtGui.QFont()
-        font.setPixelSize(64)
-        font.setBold(True)
-        self.days_label.setFont(font)
+        layout.setContentsMargins(28, 20, 28, 20)
+        layout.setSpacing(12)
+
+        hero, hero_layout = calm_style.card()
+        hero_layout.setContentsMargins(24, 18, 24, 18)
+        self.days_label = calm_style.label("–", "hero", wrap=False)
         self.days_label.setAlignment(Qt.AlignmentFlag.AlignCenter)
-        layout.addWidget(self.days_label)
-        self.caption_label = QtWidgets.QLabel("days of no contact")
+        hero_layout.addWidget(self.days_label)
+        self.caption_label = calm_style.label("days of no contact", "lead")
         self.caption_label.setAlignment(Qt.AlignmentFlag.AlignCenter)
-        layout.addWidget(self.caption_label)
-        self.figures_label = QtWidgets.QLabel()
+        hero_layout.addWidget(self.caption_label)
+        self.figures_label = calm_style.label("", "muted")
         self.figures_label.setAlignment(Qt.AlignmentFlag.AlignCenter)
-        layout.addWidget(self.figures_label)
-        self.milestone_label = QtWidgets.QLabel()
+        hero_layout.addWidget(self.figures_label)
+        self.progress = QtWidgets.QProgressBar()
+        self.progress.setTextVisible(False)
+        self.progress.setFixedHeight(10)
+        hero_layout.addWidget(self.progress)
+        self.milestone_label = calm_style.label("", "muted")
         self.milestone_label.setAlignment(Qt.AlignmentFlag.AlignCenter)
-        self.milestone_label.setWordWrap(True)
-        layout.addWidget(self.milestone_label)
-        self.turned_away_label = QtWidgets.QLabel()
+        hero_layout.addWidget(self.milestone_label)
+        layout.addWidget(hero)
+
+        self.turned_away_label = calm_style.label("", "muted")
         self.turned_away_label.setAlignment(Qt.AlignmentFlag.AlignCenter)
         layout.addWidget(self.turned_away_label)
 
         self.emergency_button = QtWidgets.QPushButton("I want to text them")
-        self.emergency_button.setMinimumHeight(44)
+        calm_style.role(self.emergency_button, "primary")
+        self.emergency_button.setMinimumHeight(56)
         self.emergency_button.clicked.connect(self.emergency_requested)
         layout.addWidget(self.emergency_button)
         row = QtWidgets.QHBoxLayout()
         self.hoover_button = QtWidgets.QPushButton("They contacted me")
-        self.hoover_button.clicked.connect(self.hoover_requested)
         self.slip_button = QtWidgets.QPushButton("I slipped — I contacted them")
-        self.slip_button.clicked.connect(self.slip_requested)
-        row.addWidget(self.hoover_button)
-        row.addWidget(self.slip_button)
-        layout.addLayout(row)
         self.history_button = QtWidgets.QPushButton("My history")
-        self.history_button.clicked.connect(self.history_requested)
-        layout.addWidget(self.history_button)
+        for button, signal in (
+            (self.hoover_button, self.hoover_requested),
+            (self.slip_button, self.slip_requested),
+            (self.history_button, self.history_requested),
+        ):
+            calm_style.role(button, "quiet")
+            button.clicked.connect(signal)
+            row.addWidget(button)
+        layout.addLayout(row)
 
-        reasons_box = QtWidgets.QGroupBox("Why I keep no contact")
-        reasons_layout = QtWidgets.QVBoxLayout(reasons_box)
-        self.reasons_label = QtWidgets.QLabel()
-        self.reasons_label.setWordWrap(True)
-        self.reasons_label.setTextFormat(Qt.TextFormat.PlainText)
+        reasons, reasons_layout = calm_style.card()
+        reasons_layout.addWidget(calm_style.label("Why I keep no contact", "lead"))
+        self.reasons_label = calm_style.label("")
         reasons_layout.addWidget(self.reasons_label)
         edit = QtWidgets.QPushButton("Edit my reasons and people…")
+        calm_style.role(edit, "quiet")
         edit.clicked.connect(self.edit_reasons_requested)
         reasons_layout.addWidget(edit, alignment=Qt.AlignmentFlag.AlignRight)
-        layout.addWidget(reasons_box)
+        layout.addWidget(reasons)
         layout.addStretch(1)
 
     def show_summary(self, summary: StreakSummary) -> None:
@@ -77,17 +91,29 @@ class TodayPage(QtWidgets.QWidget):
             self.caption_label.setText("The count has not started yet")
             self.figures_label.setText("")
             self.milestone_label.setText("")
+            self.progress.setVisible(False)
             return
         days = summary.streak_days
         self.days_label.setText(str(days))
-        self.caption_label.setText("day of no contact" if days == 1 else "days of no contact")
+        if days == 0:
+            self.caption_label.setText("Day 0 — a new beginning")
+        else:
+            self.caption_label.setText("day of no contact" if days == 1 else "days of no contact")
         self.figures_label.setText(
-            f"Longest streak: {summary.longest_streak_days} days · "
-            f"Total kept: {summary.total_no_contact_days} days"
+            f"Longest streak {summary.longest_streak_days} days · "
+            f"{summary.total_no_contact_days} days kept in all"
         )
         nxt = summary.next_milestone_days
-        text = f"Next milestone: day {nxt} ({nxt - days} to go)" if nxt is not None else ""
-        if days in (1, 3, 7, 14, 21, 30, 60, 90, 180) or (days >= 365 and days % 365 == 0):
+        previous = max(milestones_up_to(days), default=0)
+        if nxt is not None:
+            self.progress.setVisible(True)
+            self.progress.setRange(0, max(1, nxt - previous))
+            self.progress.setValue(days - previous)
+            text = f"Next milestone: day {nxt} — {nxt - days} to go"
+        else:
+            self.progress.setVisible(False)
+            text = ""
+        if is_milestone(days):
             text = milestone_text(days) + "\n" + text
         self.milestone_label.setText(text)
 
@@ -183,15 +209,20 @@ class MainWindow(QtWidgets.QMainWindow):
         super().__init__(parent)
         self.setWindowTitle("No Contact")
         self.setWindowIcon(app_icon())
-        self.resize(760, 560)
         central = QtWidgets.QWidget()
+        calm_style.calm(central)
         layout = QtWidgets.QHBoxLayout(central)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.setSpacing(0)
         self.nav = QtWidgets.QListWidget()
-        self.nav.setFixedWidth(150)
+        self.nav.setObjectName("nav")  # a sidebar of pages, styled in calm_style
+        self.nav.setFixedWidth(180)
+        self.nav.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         self.stack = QtWidgets.QStackedWidget()
         layout.addWidget(self.nav)
         layout.addWidget(self.stack, 1)
         self.setCentralWidget(central)
+        calm_style.fit_to_screen(self, 900, 640)
         self.nav.currentRowChanged.connect(self.stack.setCurrentIndex)
         self.today = TodayPage()
         self.settings = SettingsPage()
@@ -209,7 +240,7 @@ class MainWindow(QtWidgets.QMainWindow):
                     index = row
                     break
         self.nav.insertItem(index, title)
-        self.stack.insertWidget(index, page)
+        self.stack.insertWidget(index, calm_style.scrolling(page))
 
     def show_page(self, title: str) -> None:
         """Switch to the page called ``title``."""
@@ -221,7 +252,4 @@ class MainWindow(QtWidgets.QMainWindow):
 
     def bring_to_front(self) -> None:
         """Show, raise and focus the window."""
-        self.show()
-        self.setWindowState(self.windowState() & ~Qt.WindowState.WindowMinimized)
-        self.raise_()
-        self.activateWindow()
+        calm_style.bring_to_front(self)
