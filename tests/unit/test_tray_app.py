@@ -193,7 +193,7 @@ def test_countdown_setting_is_kept_within_limits(tray: TrayApp, store: Store) ->
     ],
 )
 def test_settings_say_why_a_typed_value_was_adjusted(
-    qtbot: QtBot, tray: TrayApp, store: Store, typed: str, kept: int, why: str
+    qtbot: QtBot, tray: TrayApp, store: Store, *, typed: str, kept: int, why: str
 ) -> None:
     spin = tray.settings_form.controls["countdown_seconds"]
     assert isinstance(spin, QtWidgets.QSpinBox)
