@@ -10,7 +10,12 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Protocol
 
-from nocontact_desktop.core.app_gate.rules import Matcher, OsName, ProcessIdentity
+from nocontact_desktop.core.app_gate.rules import (
+    InstalledApp,
+    Matcher,
+    OsName,
+    ProcessIdentity,
+)
 from nocontact_desktop.core.app_gate.watcher import ProcessSource
 
 
@@ -43,6 +48,14 @@ class Desktop(Protocol):
 
     def graphical_session(self) -> bool:
         """Whether windows and a tray can be shown here (a display to connect to)."""
+        ...
+
+
+class AppCatalog(Protocol):
+    """The apps installed for this user, to choose one to gate by name and icon."""
+
+    def installed_apps(self) -> list[InstalledApp]:
+        """Installed apps the desktop shows, sorted by name (empty where unknown)."""
         ...
 
 
@@ -105,6 +118,7 @@ class HelperService(Protocol):
 
 class Platform(
     Autostart,
+    AppCatalog,
     Desktop,
     ProcessSource,
     AppRules,

@@ -23,7 +23,7 @@ from typing import Final
 
 import psutil
 
-from nocontact_desktop.core.app_gate.rules import Matcher, ProcessIdentity
+from nocontact_desktop.core.app_gate.rules import InstalledApp, Matcher, ProcessIdentity
 from nocontact_desktop.core.atomic_file import write_private
 from nocontact_desktop.core.errors import BadInput
 from nocontact_desktop.core.helper_link.client import HelperServiceError
@@ -42,6 +42,69 @@ name: Final = "linux"
 def graphical_session() -> bool:
     """A display to connect to: X11 (``DISPLAY``), Wayland, or a Qt platform chosen explicitly."""
     return any(os.environ.get(name) for name in ("DISPLAY", "WAYLAND_DISPLAY", "QT_QPA_PLATFORM"))
+
+
+# --- Installed apps (to choose one to gate) ---
+
+_FIELD_CODES = re.compile(r"%[fFuUdDnNickvm]")
+
+
+def _application_dirs() -> list[Path]:
+    home = Path(os.environ.get("XDG_DATA_HOME") or Path.home() / ".local" / "share")
+    dirs = [home / "applications", home / "flatpak" / "exports" / "share" / "applications"]
+    system = os.environ.get("XDG_DATA_DIRS") or "/usr/local/share:/usr/share"
+    dirs += [Path(d) / "applications" for d in system.split(":") if d]
+    dirs.append(Path("/var/lib/flatpak/exports/share/applications"))
+    return dirs
+
+
+def _desktop_entry(path: Path) -> dict[str, str]:
+    fields: dict[str, str] = {}
+    in_entry = False
+    try:
+        lines = path.read_text(encoding="utf-8", errors="replace").splitlines()
+    except OSError:
+        return fields
+    for line in lines:
+        stripped = line.strip()
+        if stripped.startswith("["):
+            in_entry = stripped == "[Desktop Entry]"
+            continue
+        key, sep, value = stripped.partition("=")
+        if in_entry and sep and key in ("Type", "Name", "Exec", "Icon", "NoDisplay", "Hidden"):
+            fields.setdefault(key, value.strip())
+    return fields
+
+
+def installed_apps() -> list[InstalledApp]:
+    """Apps from the XDG ``.desktop`` entries a menu shows (the first entry of an id wins)."""
+    seen: set[str] = set()
+    apps: dict[str, InstalledApp] = {}
+    for folder in _application_dirs():
+        try:
+            entries = sorted(folder.glob("*.desktop"))
+        except OSError:
+            continue
+        for entry in entries:
+            if entry.name in seen:
+                continue
+            seen.add(entry.name)
+            fields = _desktop_entry(entry)
+            hidden = fields.get("NoDisplay") == "true" or fields.get("Hidden") == "true"
+            if fields.get("Type") != "Application" or hidden or not fields.get("Name"):
+                continue
+            words = _FIELD_CODES.sub("", fields.get("Exec", "")).split()
+            if not words:
+                continue
+            program = words[0]
+            if program in ("env", "/usr/bin/env") or program.endswith("/flatpak"):
+                continue  # a launcher line; the app's own name is matched by its preset
+            found = program if program.startswith("/") else shutil.which(program)
+            if found is None:
+                continue
+            name = fields["Name"]
+            apps.setdefault(name.casefold(), InstalledApp(name, found, fields.get("Icon", "")))
+    return sorted(apps.values(), key=lambda app: app.name.casefold())
 
 
 # --- Start at login (autostart) ---

@@ -22,7 +22,7 @@ from typing import Final
 
 import psutil
 
-from nocontact_desktop.core.app_gate.rules import Matcher, ProcessIdentity
+from nocontact_desktop.core.app_gate.rules import InstalledApp, Matcher, ProcessIdentity
 from nocontact_desktop.core.atomic_file import write_private
 from nocontact_desktop.core.errors import BadInput
 from nocontact_desktop.platform import psutil_processes as _shared
@@ -41,6 +41,22 @@ name: Final = "macos"
 def graphical_session() -> bool:
     """The window server is always there for a logged-in user."""
     return True
+
+
+# --- Installed apps (to choose one to gate) ---
+
+
+def installed_apps() -> list[InstalledApp]:
+    """The ``.app`` bundles in /Applications and ~/Applications, gated by their bundle."""
+    found: dict[str, InstalledApp] = {}
+    for folder in (Path("/Applications"), Path.home() / "Applications"):
+        try:
+            bundles = sorted(folder.glob("*.app"))
+        except OSError:
+            continue
+        for bundle in bundles:
+            found.setdefault(bundle.stem.casefold(), InstalledApp(bundle.stem, str(bundle)))
+    return sorted(found.values(), key=lambda app: app.name.casefold())
 
 
 # --- Start at login (autostart) ---

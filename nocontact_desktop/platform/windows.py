@@ -13,7 +13,7 @@ import os
 import subprocess
 from typing import Any, Final
 
-from nocontact_desktop.core.app_gate.rules import Matcher, ProcessIdentity
+from nocontact_desktop.core.app_gate.rules import InstalledApp, Matcher, ProcessIdentity
 from nocontact_desktop.platform import psutil_processes as _shared
 
 # The helper is not built for Windows yet: the null service says so (DESIGN §2).
@@ -35,6 +35,14 @@ name: Final = "windows"
 def graphical_session() -> bool:
     """The desktop is always there for a logged-in user."""
     return True
+
+
+# --- Installed apps (to choose one to gate) ---
+
+
+def installed_apps() -> list[InstalledApp]:
+    """Not listed on Windows yet: the chooser offers a file picker instead."""
+    return []
 
 
 # --- Start at login (autostart) ---

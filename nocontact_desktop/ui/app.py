@@ -172,7 +172,12 @@ class TrayApp(QtCore.QObject):
     def _setup_app_gate(self) -> None:
         # Gated apps freeze at launch and wait for the dialog; the Apps page edits the list.
         self.app_gate = AppGateController(self.store, self.clock, self.platform, parent=self)
-        self.apps_page = AppsPage(self.app_gate.gate_list, self.app_gate.presets, self.clock.now)
+        self.apps_page = AppsPage(
+            self.app_gate.gate_list,
+            self.app_gate.presets,
+            self.clock.now,
+            self.platform.installed_apps,
+        )
         self.apps_page.changed.connect(self.app_gate.reload)
         self.window.add_page("Apps", self.apps_page, before="Settings")
         pause_menu = QtWidgets.QMenu("Pause the app gate", self.menu)

@@ -103,6 +103,15 @@ class ProcessIdentity:
 MatchRule = Callable[[ProcessIdentity, Matcher], bool]
 
 
+@dataclass(frozen=True)
+class InstalledApp:
+    """An app the desktop lists (a ``.desktop`` entry, an ``.app`` bundle), offered to gate."""
+
+    name: str  # what the desktop calls it: "Signal"
+    command: str  # what to gate: an executable path or name, as ``gate add`` takes it
+    icon: str = ""  # a theme icon name or an icon file, for the chooser
+
+
 
 
 def match(

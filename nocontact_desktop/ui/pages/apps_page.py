@@ -6,9 +6,11 @@ from collections.abc import Callable
 from datetime import datetime
 
 from nocontact_desktop.core.app_gate.gate_list import GateList
-from nocontact_desktop.core.app_gate.rules import GatedApp
+from nocontact_desktop.core.app_gate.rules import GatedApp, InstalledApp
 from nocontact_desktop.core.errors import BadInput
-from nocontact_desktop.ui.qt import Qt, QtWidgets, Signal
+from nocontact_desktop.ui import calm_style
+from nocontact_desktop.ui.dialogs.app_chooser import AppChooser, app_icon_for
+from nocontact_desktop.ui.qt import Qt, QtCore, QtWidgets, Signal
 
 EXPLAIN = (
     "When one of these apps starts, it is paused at once and the delay-and-reflect dialog "
@@ -27,33 +29,41 @@ class AppsPage(QtWidgets.QWidget):
         gate_list: GateList,
         presets: tuple[GatedApp, ...],
         now: Callable[[], datetime],
+        installed_apps: Callable[[], list[InstalledApp]] = list,
         parent: QtWidgets.QWidget | None = None,
     ) -> None:
         super().__init__(parent)
         self._gate_list = gate_list
         self._now = now
+        self._installed_apps = installed_apps
         layout = QtWidgets.QVBoxLayout(self)
-        explain = QtWidgets.QLabel(EXPLAIN)
-        explain.setWordWrap(True)
-        layout.addWidget(explain)
-        self.pause_label = QtWidgets.QLabel()
+        layout.setContentsMargins(24, 18, 24, 18)
+        layout.addWidget(calm_style.label(EXPLAIN))
+        self.pause_label = calm_style.label("", "muted")
         layout.addWidget(self.pause_label)
 
         box = QtWidgets.QGroupBox("Messaging apps")
         grid = QtWidgets.QGridLayout(box)
-        self.preset_checks: dict[str, QtWidgets.QCheckBox] = {}
+        self.preset_checks: dict[str, QtWidgets.QToolButton] = {}
         for index, app in enumerate(presets):
-            check = QtWidgets.QCheckBox(app.display_name)
-            check.toggled.connect(lambda on, a=app: self._toggle_preset(a, on))
-            grid.addWidget(check, index // 3, index % 3)
-            self.preset_checks[app.id] = check
+            tile = QtWidgets.QToolButton()
+            tile.setText(app.display_name)
+            tile.setIcon(app_icon_for("", *_icon_names(app)))
+            tile.setIconSize(QtCore.QSize(32, 32))
+            tile.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextUnderIcon)
+            tile.setCheckable(True)
+            tile.setMinimumSize(120, 72)
+            tile.setToolTip(f"Gate {app.display_name}")
+            tile.toggled.connect(lambda on, a=app: self._toggle_preset(a, on))
+            grid.addWidget(tile, index // 4, index % 4)
+            self.preset_checks[app.id] = tile
         layout.addWidget(box)
 
-        layout.addWidget(QtWidgets.QLabel("Other apps:"))
+        layout.addWidget(calm_style.label("Other apps:"))
         self.others = QtWidgets.QListWidget()
         layout.addWidget(self.others, 1)
         row = QtWidgets.QHBoxLayout()
-        self.add_button = QtWidgets.QPushButton("Add an app…")
+        self.add_button = QtWidgets.QPushButton("Other app…")
         self.add_button.clicked.connect(self.choose_app)
         self.remove_button = QtWidgets.QPushButton("Remove selected")
         self.remove_button.clicked.connect(self.remove_selected)
@@ -108,10 +118,10 @@ class AppsPage(QtWidgets.QWidget):
         return True
 
     def choose_app(self) -> None:
-        """Pick any executable with the file dialog."""
-        path, _ = QtWidgets.QFileDialog.getOpenFileName(self, "Choose an app to gate")
-        if path:
-            self.add_app(path)
+        """Pick an installed app by name and icon (or, failing that, its program file)."""
+        chooser = AppChooser(self._installed_apps(), self)
+        if chooser.exec() == QtWidgets.QDialog.DialogCode.Accepted and chooser.chosen:
+            self.add_app(chooser.chosen)
 
     def remove_selected(self) -> None:
         """Stop gating the selected apps."""
@@ -120,3 +130,9 @@ class AppsPage(QtWidgets.QWidget):
             self._gate_list.remove(ids)
             self.reload()
             self.changed.emit()
+
+
+def _icon_names(app: GatedApp) -> list[str]:
+    """Theme icon names a preset's app is likely installed under (flatpak id, program name)."""
+    names = [m.value for m in app.matchers if m.kind in ("flatpak", "name", "snap")]
+    return [*names, app.id]
