@@ -41,6 +41,11 @@ QWidget#calmRoot, QDialog#calmRoot {{ background: {PAPER}; color: {INK}; }}
 }}
 #calmRoot QLabel[role="bignumber"] {{ font-size: 34px; font-weight: 600; color: {GREEN}; }}
 #calmRoot QLabel[role="hero"] {{ font-size: 88px; font-weight: 600; color: {GREEN}; }}
+#calmRoot QToolButton {{
+    background: {CARD}; border: 1px solid {LINE}; border-radius: 10px; padding: 8px;
+    font-size: {BASE_PX - 1}px; color: {INK};
+}}
+#calmRoot QToolButton:checked {{ background: {GREEN_SOFT}; border: 2px solid {GREEN}; }}
 #calmRoot QProgressBar {{ background: {UNTRACKED}; border: none; border-radius: 5px; }}
 #calmRoot QProgressBar::chunk {{ background: {GREEN_MID}; border-radius: 5px; }}
 #calmRoot QListWidget#nav {{

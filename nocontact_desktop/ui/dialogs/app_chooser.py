@@ -1,4 +1,4 @@
-""""Other app…": the apps installed on this computer by name and icon, or any program file."""
+""" "Other app…": the apps installed on this computer by name and icon, or any program file."""
 
 from __future__ import annotations
 
@@ -9,8 +9,8 @@ from nocontact_desktop.ui import calm_style
 from nocontact_desktop.ui.qt import Qt, QtCore, QtGui, QtWidgets
 
 
-def app_icon_for(icon: str, *fallback_names: str) -> QtGui.QIcon:
-    """The app's icon from the desktop theme or a file, else a plain program icon."""
+def app_icon_for(icon: str, *fallback_names: str, label: str = "") -> QtGui.QIcon:
+    """The app's icon from the desktop theme or a file, else its initial on a calm tile."""
     if icon.startswith("/"):
         from_file = QtGui.QIcon(icon)
         if not from_file.isNull():
@@ -18,9 +18,26 @@ def app_icon_for(icon: str, *fallback_names: str) -> QtGui.QIcon:
     for name in (icon, *fallback_names):
         if name and QtGui.QIcon.hasThemeIcon(name):
             return QtGui.QIcon.fromTheme(name)
-    return QtWidgets.QApplication.style().standardIcon(
-        QtWidgets.QStyle.StandardPixmap.SP_ComputerIcon
-    )
+    return initial_icon(label or next((n for n in fallback_names if n), "?"))
+
+
+def initial_icon(name: str, size: int = 64) -> QtGui.QIcon:
+    """A rounded tile with the name's first letter, in the calm palette."""
+    pixmap = QtGui.QPixmap(size, size)
+    pixmap.fill(Qt.GlobalColor.transparent)
+    painter = QtGui.QPainter(pixmap)
+    painter.setRenderHint(QtGui.QPainter.RenderHint.Antialiasing)
+    painter.setPen(Qt.PenStyle.NoPen)
+    painter.setBrush(calm_style.color(calm_style.GREEN_SOFT))
+    painter.drawRoundedRect(QtCore.QRectF(2, 2, size - 4, size - 4), size / 5, size / 5)
+    font = QtGui.QFont()
+    font.setPixelSize(int(size * 0.5))
+    font.setBold(True)
+    painter.setFont(font)
+    painter.setPen(calm_style.color(calm_style.GREEN))
+    painter.drawText(pixmap.rect(), Qt.AlignmentFlag.AlignCenter, (name.strip()[:1] or "?").upper())
+    painter.end()
+    return QtGui.QIcon(pixmap)
 
 
 class AppChooser(QtWidgets.QDialog):
@@ -43,7 +60,7 @@ class AppChooser(QtWidgets.QDialog):
         self.list = QtWidgets.QListWidget()
         self.list.setIconSize(QtCore.QSize(28, 28))
         for app in apps:
-            item = QtWidgets.QListWidgetItem(app_icon_for(app.icon), app.name)
+            item = QtWidgets.QListWidgetItem(app_icon_for(app.icon, label=app.name), app.name)
             item.setData(Qt.ItemDataRole.UserRole, app.command)
             item.setToolTip(app.command)
             self.list.addItem(item)
@@ -51,8 +68,10 @@ class AppChooser(QtWidgets.QDialog):
         layout.addWidget(self.list, 1)
         if not apps:
             layout.addWidget(
-                calm_style.label("No installed apps could be listed here; choose the program "
-                                 "file instead.", "muted")
+                calm_style.label(
+                    "No installed apps could be listed here; choose the program file instead.",
+                    "muted",
+                )
             )
         row = QtWidgets.QHBoxLayout()
         self.file_button = QtWidgets.QPushButton("Choose a program file…")

@@ -48,7 +48,7 @@ class AppsPage(QtWidgets.QWidget):
         for index, app in enumerate(presets):
             tile = QtWidgets.QToolButton()
             tile.setText(app.display_name)
-            tile.setIcon(app_icon_for("", *_icon_names(app)))
+            tile.setIcon(app_icon_for("", *_icon_names(app), label=app.display_name))
             tile.setIconSize(QtCore.QSize(32, 32))
             tile.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextUnderIcon)
             tile.setCheckable(True)
