@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+import re
+from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from nocontact_desktop.core.errors import BadInput
@@ -32,12 +33,10 @@ def parse_instant(text: str, zone: ZoneInfo, *, option: str = "--at") -> datetim
 
 
 def _localize(naive: datetime, zone: ZoneInfo) -> datetime:
-    # fold=0 picks the first of two repeated wall times; a time in a DST gap moves forward.
-    aware = naive.replace(tzinfo=zone, fold=0)
-    roundtrip = aware.astimezone(UTC).astimezone(zone).replace(tzinfo=None)
-    if roundtrip != naive:
-        aware = naive.replace(tzinfo=zone, fold=1)
-    return aware
+    # fold=0 picks the first of two repeated wall times (autumn). A wall time in the spring
+    # gap does not exist; fold=0 reads it with the offset before the change, which lands the
+    # same distance after the gap (02:30 -> 03:30): it moves forward, never back in time.
+    return naive.replace(tzinfo=zone, fold=0)
 
 
 def require_not_future(at: datetime, now: datetime, *, label: str | None = None) -> None:
@@ -55,3 +54,43 @@ def require_not_future(at: datetime, now: datetime, *, label: str | None = None)
 def to_local_iso(at: datetime, zone: ZoneInfo) -> str:
     """ISO 8601 with the offset of ``zone`` at that instant, to the second."""
     return at.astimezone(zone).replace(microsecond=0).isoformat()
+
+
+_MOMENT = re.compile(
+    r"(?:(?P<word>today|yesterday)|(?P<date>\d{4}-\d{1,2}-\d{1,2}))"
+    r"(?:(?:\s+|T)(?:at\s+)?(?P<hour>\d{1,2})[:.](?P<minute>\d{2}))?\Z",
+    re.IGNORECASE,
+)
+
+
+def parse_moment(text: str, zone: ZoneInfo, now: datetime, *, label: str = "date") -> datetime:
+    """A moment a person types, read exactly as typed (never rewritten), as aware UTC.
+
+    Accepted: ``2026-11-30``, ``2026-11-30 21:30`` (also ``T``, ``.``), ``today 21:30``,
+    ``yesterday at 8:05``. A date alone means its local midnight. Anything else, an impossible
+    date (``2026-02-30``) or a time in the future is :class:`BadInput` naming the text and why.
+    """
+    raw = " ".join(text.split())
+    match = _MOMENT.match(raw)
+    if match is None:
+        raise BadInput(
+            f"{label} {text!r}: write it as 2026-03-07 or 2026-03-07 21:30 "
+            "(or today 21:30, yesterday 8:00)"
+        )
+    today = now.astimezone(zone).date()
+    if match["word"]:
+        day = today if match["word"].lower() == "today" else today - timedelta(days=1)
+    else:
+        try:
+            day = date.fromisoformat("-".join(part.zfill(2) for part in match["date"].split("-")))
+        except ValueError:
+            raise BadInput(f"{label} {text!r}: there is no such day in the calendar") from None
+    clock = time(0, 0)
+    if match["hour"] is not None:
+        hour, minute = int(match["hour"]), int(match["minute"])
+        if hour > 23 or minute > 59:
+            raise BadInput(f"{label} {text!r}: {hour}:{minute:02d} is not a time of day")
+        clock = time(hour, minute)
+    moment = _localize(datetime.combine(day, clock), zone).astimezone(UTC)
+    require_not_future(moment, now, label=f"{label} {text!r}")
+    return moment

@@ -30,6 +30,7 @@ from nocontact_desktop.ui.single_instance import SingleInstance
 from nocontact_desktop.ui.tray.day_scheduler import DayScheduler
 from nocontact_desktop.ui.tray.icon import app_icon, day_icon
 from nocontact_desktop.ui.widgets.settings_form import SettingsForm
+from nocontact_desktop.ui.widgets.start_date_section import StartDateSection
 from nocontact_desktop.ui.windows.main_window import MainWindow, ReasonsDialog
 from nocontact_desktop.ui.windows.onboarding import OnboardingDialog
 
@@ -114,6 +115,9 @@ class TrayApp(QtCore.QObject):
         self.settings_form = SettingsForm(self.settings)
         self.settings_form.changed.connect(self._apply_setting)
         self.window.settings.add_section(self.settings_form)
+        self.start_section = StartDateSection(self.tracker)
+        self.start_section.corrected.connect(self.refresh)
+        self.window.settings.add_section(self.start_section)
 
     def _watch_database(self) -> None:
         # The CLI may log events while the tray runs: inotify on the WAL, no polling.

@@ -16,6 +16,7 @@ from nocontact_desktop.ui.dialogs.moment_dialogs import HooverDialog, SlipDialog
 from nocontact_desktop.ui.qt import Qt, QtWidgets
 from nocontact_desktop.ui.tray.day_scheduler import DayScheduler
 from nocontact_desktop.ui.tray.icon import day_icon, render_day_pixmap
+from nocontact_desktop.ui.widgets.start_date_section import CorrectStartDialog
 from nocontact_desktop.ui.windows.onboarding import OnboardingDialog
 from tests.helpers.fakes import clock_at
 
@@ -147,7 +148,8 @@ def test_onboarding_starts_count_and_saves_answers(
     monkeypatch.setattr(tray.platform, "set_autostart", lambda e, c: calls.append((e, c)))
 
     def answer(dialog: OnboardingDialog) -> None:
-        dialog.start_edit.setDateTime(dialog.start_edit.dateTime().addDays(-10))
+        ten_days_ago = (clock.now() - timedelta(days=10)).astimezone(clock.zone())
+        dialog.start_edit.text_edit.setText(ten_days_ago.strftime("%Y-%m-%d %H:%M"))
         dialog.reasons_edit.setPlainText("I want peace\n\nI am worth more")
         dialog.people[0][0].setText("Ana")
         dialog.people[0][1].setText("+1 555 0100")
@@ -165,8 +167,27 @@ def test_onboarding_starts_count_and_saves_answers(
 def test_onboarding_never_accepts_a_future_start(qtbot: QtBot, clock: ManualClock) -> None:
     dialog = OnboardingDialog(clock)
     qtbot.addWidget(dialog)
-    dialog.start_edit.setDateTime(dialog.start_edit.dateTime().addDays(5))
-    assert dialog.answers().started_at <= clock.now()
+    future = (clock.now() + timedelta(days=5)).astimezone(clock.zone())
+    dialog.start_edit.text_edit.setText(future.strftime("%Y-%m-%d %H:%M"))
+    assert not dialog.begin_button.isEnabled()
+    assert "is in the future" in dialog.start_edit.meaning_label.text()
+
+
+@pytest.mark.parametrize(
+    ("typed", "meaning"),
+    [("2026-03-01", "Sunday 1 March 2026, 00:00"), ("2026-02-28 21:30", "Saturday 28 February")],
+)
+def test_typed_start_dates_are_never_rewritten(
+    qtbot: QtBot, clock: ManualClock, typed: str, meaning: str
+) -> None:
+    dialog = OnboardingDialog(clock)
+    qtbot.addWidget(dialog)
+    dialog.start_edit.text_edit.setText(typed)
+    assert dialog.start_edit.text_edit.text() == typed
+    assert dialog.start_edit.meaning_label.text().startswith(meaning)
+    assert dialog.begin_button.isEnabled()
+    local = dialog.answers().started_at.astimezone(clock.zone())
+    assert local.strftime("%Y-%m-%d %H:%M").startswith(typed.split(maxsplit=1)[0])
 
 
 def test_autostart_command_keeps_an_explicit_data_dir(tmp_path: Path) -> None:
@@ -204,3 +225,37 @@ def test_settings_say_why_a_typed_value_was_adjusted(
     assert spin.value() == kept and store.setting("countdown_seconds") == kept
     note = tray.settings_form.notes["countdown_seconds"]
     assert note.text() == why and not note.isHidden()
+
+
+def test_a_slip_can_be_dated_earlier_today(
+    tray: TrayApp, store: Store, clock: ManualClock, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    tray.tracker.start(clock.now() - timedelta(days=20))
+    earlier = (clock.now() - timedelta(hours=1)).astimezone(clock.zone())
+
+    def answer(dialog: SlipDialog) -> None:
+        dialog.earlier_radio.setChecked(True)
+        dialog.when_edit.text_edit.setText(f"today {earlier.strftime('%H:%M')}")
+
+    accept_next_dialog(monkeypatch, SlipDialog, answer)
+    monkeypatch.setattr(QtWidgets.QMessageBox, "information", lambda *_a: None)
+    tray.log_slip()
+    contact = store.events([EventKind.CONTACT])
+    assert len(contact) == 1
+    assert contact[0].at == earlier.replace(second=0, microsecond=0)
+
+
+def test_the_start_can_be_corrected_in_settings(
+    tray: TrayApp, store: Store, clock: ManualClock, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    tray.tracker.start(clock.now() - timedelta(days=2))
+    real_start = (clock.now() - timedelta(days=9)).astimezone(clock.zone())
+
+    def answer(dialog: CorrectStartDialog) -> None:
+        dialog.when_edit.text_edit.setText(real_start.strftime("%Y-%m-%d %H:%M"))
+
+    accept_next_dialog(monkeypatch, CorrectStartDialog, answer)
+    tray.start_section.correct()
+    assert tray.tracker.summary().streak_days == 9
+    assert tray.window.today.days_label.text() == "9"
+    assert real_start.strftime("%Y") in tray.start_section.started_label.text()

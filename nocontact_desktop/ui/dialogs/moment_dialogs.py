@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import datetime
 
+from nocontact_desktop.core.clock import Clock
 from nocontact_desktop.core.streak.count import StreakSummary
 from nocontact_desktop.core.streak.events import EventKind
 from nocontact_desktop.core.streak.tracker import Tracker
 from nocontact_desktop.ui.qt import QtWidgets
+from nocontact_desktop.ui.widgets.moment_edit import MomentEdit
 
 HOOVER_REMINDER = (
     "They reached out — and you did not answer. That silence is your boundary, and it "
@@ -73,9 +76,11 @@ class HooverDialog(_NoteDialog):
 
 
 class SlipDialog(_NoteDialog):
-    """'I slipped — I contacted them': compassionate confirmation before the reset."""
+    """'I slipped — I contacted them': compassionate confirmation before the reset, and when."""
 
-    def __init__(self, summary: StreakSummary, parent: QtWidgets.QWidget | None = None) -> None:
+    def __init__(
+        self, summary: StreakSummary, clock: Clock, parent: QtWidgets.QWidget | None = None
+    ) -> None:
         super().__init__(
             "I contacted them",
             SLIP_QUESTION.format(
@@ -85,10 +90,34 @@ class SlipDialog(_NoteDialog):
             "Log it and begin again",
             parent,
         )
+        layout = self.layout()
+        assert isinstance(layout, QtWidgets.QVBoxLayout)
+        self.now_radio = QtWidgets.QRadioButton("It happened just now")
+        self.earlier_radio = QtWidgets.QRadioButton("It happened earlier:")
+        self.now_radio.setChecked(True)
+        self.when_edit = MomentEdit(clock)
+        self.when_edit.setEnabled(False)
+        self.earlier_radio.toggled.connect(self.when_edit.setEnabled)
+        for index, widget in enumerate((self.now_radio, self.earlier_radio, self.when_edit)):
+            layout.insertWidget(1 + index, widget)
+
+    def when(self) -> datetime | None:
+        """When it happened: None for "just now", else the moment typed (validated)."""
+        if self.now_radio.isChecked():
+            return None
+        return self.when_edit.value()
+
+    def accept(self) -> None:
+        """Refuse to close while "earlier" is chosen but its date cannot be read."""
+        if self.earlier_radio.isChecked() and self.when_edit.value() is None:
+            self.when_edit.text_edit.setFocus()
+            return
+        super().accept()
 
 
-LogEvent = Callable[[EventKind, "str | None"], None]
-"""Logs an event with its note (the emergency window's keeps the event if the note fails)."""
+LogEvent = Callable[[EventKind, "str | None", "datetime | None"], None]
+"""Logs an event with its note, at a moment (None: now). The emergency window's keeps the
+event when the note cannot be sealed."""
 
 
 def log_slip(
@@ -99,10 +128,10 @@ def log_slip(
     The one slip flow, used by the tray menu, the Today page and the emergency window; each
     shows the returned words its own way.
     """
-    dialog = SlipDialog(tracker.summary(), parent)
+    dialog = SlipDialog(tracker.summary(), tracker.clock, parent)
     if dialog.exec() != QtWidgets.QDialog.DialogCode.Accepted:
         return None
-    (log_event or _plain_log(tracker))(EventKind.CONTACT, dialog.note())
+    (log_event or _plain_log(tracker))(EventKind.CONTACT, dialog.note(), dialog.when())
     summary = tracker.summary()
     return SLIP_AFTER.format(
         longest=summary.longest_streak_days, total=summary.total_no_contact_days
@@ -116,12 +145,12 @@ def log_hoover(
     dialog = HooverDialog(parent)
     if dialog.exec() != QtWidgets.QDialog.DialogCode.Accepted:
         return False
-    (log_event or _plain_log(tracker))(EventKind.HOOVER, dialog.note())
+    (log_event or _plain_log(tracker))(EventKind.HOOVER, dialog.note(), None)
     return True
 
 
 def _plain_log(tracker: Tracker) -> LogEvent:
-    def log(kind: EventKind, note: str | None) -> None:
-        tracker.log(kind, note=note)
+    def log(kind: EventKind, note: str | None, at: datetime | None) -> None:
+        tracker.log(kind, at, note)
 
     return log

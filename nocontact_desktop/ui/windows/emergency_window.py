@@ -10,6 +10,7 @@ All logic is in core (urge, journal, tracker); this file only shows it.
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Final
 
 from nocontact_desktop.core.errors import BadInput
@@ -426,12 +427,12 @@ class EmergencyWindow(QtWidgets.QWidget):
         self.refresh()
         self.changed.emit()
 
-    def _log(self, kind: EventKind, note: str | None) -> None:
+    def _log(self, kind: EventKind, note: str | None, at: datetime | None = None) -> None:
         try:
-            self.tracker.log(kind, note=note)
+            self.tracker.log(kind, at, note)
         except FREE_TEXT_ERRORS as err:
             # The moment matters more than the note: log it without, and say so.
-            self.tracker.log(kind)
+            self.tracker.log(kind, at)
             self.show_banner(f"Logged, but your note could not be saved: {err}")
 
     def edit_people(self) -> None:

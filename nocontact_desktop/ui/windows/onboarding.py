@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 
 from nocontact_desktop.core.clock import Clock
 from nocontact_desktop.core.storage.store import SupportPerson
-from nocontact_desktop.ui.qt import QtCore, QtWidgets
+from nocontact_desktop.ui.qt import QtWidgets
+from nocontact_desktop.ui.widgets.moment_edit import MomentEdit
 
 INTRO = (
     "This app keeps a quiet count of the days you keep no contact, and puts a little friction "
@@ -39,17 +40,8 @@ class OnboardingDialog(QtWidgets.QDialog):
         layout.addWidget(intro)
 
         form = QtWidgets.QFormLayout()
-        now_local = clock.now().astimezone(clock.zone())
-        # Qt shows wall-clock time; hand it the naive local time of the user's zone.
-        self.start_edit = QtWidgets.QDateTimeEdit(
-            QtCore.QDateTime(
-                QtCore.QDate(now_local.year, now_local.month, now_local.day),
-                QtCore.QTime(now_local.hour, now_local.minute),
-            )
-        )
-        self.start_edit.setCalendarPopup(True)
-        self.start_edit.setMaximumDateTime(self.start_edit.dateTime())
-        self.start_edit.setDisplayFormat("yyyy-MM-dd HH:mm")
+        # Typed text is read as typed (never rewritten); the line below says what it means.
+        self.start_edit = MomentEdit(clock)
         form.addRow("No contact began:", self.start_edit)
         layout.addLayout(form)
 
@@ -86,13 +78,15 @@ class OnboardingDialog(QtWidgets.QDialog):
         buttons.accepted.connect(self.accept)
         buttons.rejected.connect(self.reject)
         layout.addWidget(buttons)
+        self.start_edit.changed.connect(
+            lambda: self.begin_button.setEnabled(self.start_edit.value() is not None)
+        )
 
     def answers(self) -> OnboardingAnswers:
         """The answers as typed, the start clamped to now (a future start is refused)."""
-        chosen = self.start_edit.dateTime().toPython()
-        assert isinstance(chosen, datetime)
-        started = chosen.replace(tzinfo=self._clock.zone()).astimezone(UTC)
-        started = min(started, self._clock.now())
+        started = self.start_edit.value()
+        if started is None:  # Begin is disabled then; a last guard all the same
+            started = self._clock.now()
         reasons = [r.strip() for r in self.reasons_edit.toPlainText().splitlines() if r.strip()]
         people = [
             SupportPerson(n.text().strip(), r.text().strip())
