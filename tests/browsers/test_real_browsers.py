@@ -1,0 +1,130 @@
+"""Real Firefox ESR and real Chromium against a blocked site on a stand-in internet (issue 15).
+
+Each case runs in a private mount+network namespace whose only internet is the stand-in one
+(DNS, DNS over HTTPS and an HTTPS "Instagram" on documentation addresses, a throwaway CA the
+browsers trust), with the real helper managing a throwaway /etc/hosts and listening on
+loopback :443/:80. See conftest.py, standin_world.py and browser_case.py.
+
+Every case asserts that the stand-in site did not load outside a pass and that the listener
+reported at least one ``blocked_hit`` for the navigation. Cases that are known ways around
+the block today are marked ``xfail(strict=True)`` with what goes wrong: they turn red the day
+the fix lands, and the marks go then.
+
+The table of results (issue 15's "before"/"after" table) is written to
+``tests/artifacts/browsers/table.md``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+
+RunCase = Callable[[dict[str, Any]], dict[str, Any]]
+# A change (block added, pass ended) must bite within this many seconds (issue 15).
+GRACE_SECONDS = 5.0
+
+pytestmark = [pytest.mark.e2e, pytest.mark.root, pytest.mark.slow]
+
+TRAILING_DOT_URL = "https://www.instagram.com./someone/"
+
+
+def bypass(what: str) -> pytest.MarkDecorator:
+    """A known way around the block today (issue 15)."""
+    return pytest.mark.xfail(strict=True, reason=f"issue 15: {what}")
+
+
+def case(name: str, *marks: pytest.MarkDecorator, **spec: Any) -> Any:
+    return pytest.param({"name": name, "grace": GRACE_SECONDS, **spec}, id=name, marks=marks)
+
+
+BLOCKED = [
+    case("firefox-system-dns", browser="firefox", flow="blocked"),
+    case("chromium-system-dns", browser="chromium", flow="blocked"),
+    case("firefox-trr2-exclude", browser="firefox", flow="blocked", trr_mode=2,
+         exclude_etc_hosts=True),
+    case("firefox-trr2-noexclude", browser="firefox", flow="blocked", trr_mode=2,
+         exclude_etc_hosts=False),
+    case("firefox-trr3-exclude", browser="firefox", flow="blocked", trr_mode=3,
+         exclude_etc_hosts=True),
+    case("firefox-trr3-noexclude", browser="firefox", flow="blocked", trr_mode=3,
+         exclude_etc_hosts=False),
+    case("chromium-doh-secure", browser="chromium", flow="blocked", chromium_doh="secure"),
+    case("chromium-doh-automatic", browser="chromium", flow="blocked",
+         chromium_doh="automatic"),
+    case("firefox-trailing-dot", browser="firefox", flow="blocked", url=TRAILING_DOT_URL),
+    case("chromium-trailing-dot", browser="chromium", flow="blocked", url=TRAILING_DOT_URL),
+    case("firefox-ech-system-dns", browser="firefox", flow="blocked", ech=True),
+    case("firefox-ech-trr2", browser="firefox", flow="blocked", ech=True, trr_mode=2),
+    case("chromium-ech-doh-secure", browser="chromium", flow="blocked", ech=True,
+         chromium_doh="secure"),
+    case("firefox-ipv6-only", browser="firefox", flow="blocked", ipv6_only=True,
+         listen=["127.0.0.1"]),
+    case("chromium-ipv6-only", browser="chromium", flow="blocked", ipv6_only=True,
+         listen=["127.0.0.1"]),
+]  # fmt: skip
+
+WHILE_RUNNING = [
+    case("firefox-block-while-running", browser="firefox", flow="block-while-running"),
+    case("firefox-trr2-block-while-running", browser="firefox", flow="block-while-running",
+         trr_mode=2),
+    case("chromium-block-while-running", browser="chromium", flow="block-while-running"),
+    case("chromium-doh-block-while-running", browser="chromium", flow="block-while-running",
+         chromium_doh="secure"),
+]  # fmt: skip
+
+PASSES = [
+    case("firefox-pass-ends", browser="firefox", flow="pass", pass_seconds=10),
+    case("chromium-pass-ends", browser="chromium", flow="pass", pass_seconds=10),
+]
+
+
+def _assert_blocked(report: dict[str, Any], nav: dict[str, Any]) -> None:
+    assert not nav["loaded"], f"the stand-in site loaded: {nav}; DNS seen {report['dns']}"
+    assert nav["hits"] >= 1, (
+        f"no blocked_hit for the navigation: {nav}; listener {report.get('listener_stats')}"
+    )
+
+
+@pytest.mark.parametrize("spec", BLOCKED)
+def test_blocked_site_does_not_load(standin: RunCase, spec: dict[str, Any]) -> None:
+    report = standin(spec)
+    _assert_blocked(report, report["navigation"])
+    assert report["site_requests"] == [], "the stand-in site served the page"
+
+
+@pytest.mark.parametrize("spec", WHILE_RUNNING)
+def test_block_added_while_the_browser_runs(standin: RunCase, spec: dict[str, Any]) -> None:
+    report = standin(spec)
+    assert report["before_block"]["loaded"], (
+        f"harness: the site did not load before the block: {report['before_block']}"
+    )
+    late = report["navigation"]
+    assert late["since_block"] >= GRACE_SECONDS
+    _assert_blocked(report, late)
+
+
+@pytest.mark.parametrize("spec", PASSES)
+def test_pass_opens_at_once_and_ends_on_time(standin: RunCase, spec: dict[str, Any]) -> None:
+    report = standin(spec)
+    _assert_blocked(report, report["before_pass"])
+    assert report["at_pass_start"]["loaded"], (
+        f"the first load of the pass failed: {report['at_pass_start']}"
+    )
+    assert report["pass_expired_seen"], "the helper never reported the pass's end"
+    stopped = report["ping_stopped_after"]
+    assert stopped is not None and stopped <= GRACE_SECONDS, (
+        f"the kept-alive connection still served the site after the pass: "
+        f"{report['pings_after_expiry']}"
+    )
+    _assert_blocked(report, report["navigation"])
+
+
+def test_glibc_clients_on_an_ipv6_only_network(standin: RunCase) -> None:
+    report = standin(
+        {"name": "curl-wget-ipv6-only", "flow": "clients", "ipv6_only": True,
+         "listen": ["127.0.0.1"]}
+    )  # fmt: skip
+    loaded = {k: v["loaded"] for k, v in report["other_clients"].items()}
+    assert not any(loaded.values()), f"the stand-in site loaded: {report['other_clients']}"
