@@ -36,6 +36,7 @@ from helper_harness import RunningHelper, wait_for
 NOCONTACT = [sys.executable, "-m", "nocontact_desktop"]
 TARGET = "https://www.instagram.com/someone.they.were/"
 PROFILE_URL = "https://www.instagram.com/someone/"
+FRESH_URL = "https://instagram.com/someone/"  # on the blocklist, never looked up before
 DOH_URI = f"https://{dns.DOH_NAME}/dns-query"
 SETTLE = 1.5  # seconds after a navigation in which late hits still count for it
 QTYPES = {dns.TYPE_A: "A", dns.TYPE_AAAA: "AAAA", dns.TYPE_HTTPS: "HTTPS"}
@@ -169,21 +170,40 @@ class Case:
             self.browser = drivers.Chromium(home, ca, log, local_state)
         self.report["browser_start_seconds"] = round(time.perf_counter() - started, 2)
 
-    def url(self) -> str:
+    def url(self, base: str | None = None) -> str:
         self.token += 1
-        base = str(self.spec.get("url") or PROFILE_URL)
+        base = base or str(self.spec.get("url") or PROFILE_URL)
         return f"{base}?nc={self.name}-{self.token}"
 
-    def navigate(self, note: str = "") -> dict[str, Any]:
-        """Navigate once; the result with the hits that belong to it."""
+    def listener_stats(self) -> dict[str, int]:
+        assert self.helper is not None
+        stats = self.helper.client().get_state()["listener"].get("stats") or {}
+        return {str(k): int(v) for k, v in stats.items()}
+
+    def navigate(self, note: str = "", base: str | None = None) -> dict[str, Any]:
+        """Navigate once; the result with the hits and listener outcomes that belong to it."""
         assert self.browser is not None and self.events is not None
-        nav = self.browser.navigate(self.url())
+        before = self.listener_stats()
+        url = self.url(base)
+        nav = self.browser.navigate(url)
         time.sleep(SETTLE)
         hits = self.events.named("blocked_hit", nav.started, nav.started + nav.seconds + SETTLE)
+        after = self.listener_stats()
         result = nav.as_dict()
         result["hits"] = len(hits)
         result["hit_domains"] = sorted({str(e.get("domain")) for _, e in hits})
         result["first_hit_after"] = round(hits[0][0] - nav.started, 3) if hits else None
+        # What reached the listener (an ECH outer name or no SNI shows as "ignored").
+        result["listener"] = {
+            k: after[k] - before.get(k, 0) for k in after if after[k] != before.get(k, 0)
+        }
+        ending = f"nc={self.name}-{self.token}"
+        served = [
+            r
+            for r in _log_since(self.root / "logs" / "site.jsonl", self.started_wall)
+            if str(r.get("path", "")).endswith(ending)
+        ]
+        result["served_on_connections"] = sorted({int(r["conn"]) for r in served})
         if note:
             result["note"] = note
         return result
@@ -202,6 +222,8 @@ class Case:
                 self.flow_blocked()
             elif flow == "block-while-running":
                 self.flow_block_while_running()
+            elif flow == "block-after-start":
+                self.flow_block_after_start()
             elif flow == "pass":
                 self.flow_pass()
             elif flow == "clients":
@@ -219,30 +241,45 @@ class Case:
         self.report["navigation"] = self.navigate()
 
     def flow_block_while_running(self) -> None:
+        """A block added while the browser runs, for a name it has just used.
+
+        Three navigations, each at least ``grace`` seconds after the block reached the hosts
+        file: on the connection the browser kept alive from before the block; on a new
+        connection (the site has closed its connections, so only the browser's DNS cache
+        matters); and to a name of the blocklist the browser has never looked up (only
+        whether it reads the hosts file again matters).
+        """
         self.start_browser()
         self.report["before_block"] = self.navigate("not blocked yet")
         blocked_at = self.block()
-        after: list[dict[str, Any]] = []
-        while True:
-            since = time.perf_counter() - blocked_at
-            result = self.navigate()
-            result["since_block"] = round(since, 2)
-            after.append(result)
-            if since >= self.grace and not result["loaded"]:
-                break
-            if since >= self.grace + 10:
-                break  # still loading 10 s after the grace: a bypass, no need to watch longer
-            time.sleep(max(0.0, 1.0 - SETTLE))
-        self.report["after_block"] = after
-        late = [r for r in after if r["since_block"] >= self.grace]
-        self.report["navigation"] = late[-1] if late else after[-1]
-        stopped = [r["since_block"] for r in after if not r["loaded"]]
-        self.report["first_blocked_since_block"] = stopped[0] if stopped else None
+        time.sleep(max(0.0, blocked_at + self.grace - time.perf_counter()))
+        kept = self.navigate("same name, connection kept alive from before the block")
+        (self.root / "control" / "drop-connections").touch()
+        if not wait_for(lambda: not (self.root / "control" / "drop-connections").exists(), 5):
+            raise RuntimeError("the stand-in site did not drop its connections")
+        time.sleep(0.3)
+        cached = self.navigate("same name, new connection (the browser's DNS cache)")
+        fresh = self.navigate("a blocked name never looked up before", FRESH_URL)
+        for result in (kept, cached, fresh):
+            result["since_block"] = round(
+                time.perf_counter() - blocked_at - result["seconds"] - SETTLE, 2
+            )
+        self.report["kept_alive"] = kept
+        self.report["cached_name"] = cached
+        self.report["fresh_name"] = fresh
+        self.report["navigation"] = kept
+
+    def flow_block_after_start(self) -> None:
+        """The browser started before the block, and never looked the name up."""
+        self.start_browser()
+        blocked_at = self.block()
+        time.sleep(max(0.0, blocked_at + self.grace - time.perf_counter()))
+        self.report["navigation"] = self.navigate("blocked after the browser started")
 
     def flow_pass(self) -> None:
-        assert self.helper is not None and self.events is not None and self.browser is not None
         self.block()
         self.start_browser()
+        assert self.helper is not None and self.events is not None and self.browser is not None
         self.report["before_pass"] = self.navigate("blocked, no pass")
         domains = json.loads(self.cli("block", "list", "--json").stdout)[0]["domains"]
         granted = time.perf_counter()
@@ -271,18 +308,22 @@ class Case:
                 break
             time.sleep(0.5)
         self.report["pass_expired_seen"] = expired_at is not None
+        served_during_pass = any(
+            body == "pong" and (expired_at is None or t < expired_at) for t, body in pings
+        )
+        self.report["pings_during_pass"] = sum(
+            1 for t, body in pings if body == "pong" and (expired_at is None or t < expired_at)
+        )
+        self.report["ping_stopped_after"] = None
         if expired_at is not None:
             after = [(t - expired_at, body) for t, body in pings if t >= expired_at]
             self.report["pings_after_expiry"] = [[round(s, 2), b[:40]] for s, b in after]
             failed = [s for s, body in after if body != "pong"]
-            self.report["ping_stopped_after"] = round(failed[0], 2) if failed else None
+            if served_during_pass and failed:
+                self.report["ping_stopped_after"] = round(failed[0], 2)
             time.sleep(max(0.0, expired_at + self.grace - time.perf_counter()))
             late = self.navigate("5 s after expiry")
-            late["since_expiry"] = round(late["seconds"], 2)
             self.report["navigation"] = late
-        self.report["pings_during_pass"] = sum(
-            1 for t, body in pings if body == "pong" and (expired_at is None or t < expired_at)
-        )
 
     def other_clients(self) -> dict[str, Any]:
         """curl and ``wget -6`` (glibc's resolver, no browser cache): did the site load?"""

@@ -20,6 +20,8 @@ def _config(spec: dict[str, Any]) -> str:
     flow = spec["flow"]
     if flow == "block-while-running":
         parts.append("block added while running")
+    elif flow == "block-after-start":
+        parts.append("block added after start, name never looked up")
     elif flow == "pass":
         parts.append(f"pass of {spec.get('pass_seconds', 10)} s, kept-alive")
     if spec.get("url") and str(spec["url"]).split("/")[2].endswith("."):
@@ -31,10 +33,26 @@ def _config(spec: dict[str, Any]) -> str:
     return ", ".join(parts)
 
 
-def row(report: dict[str, Any]) -> dict[str, Any]:
-    """One line of the table from one case report."""
+def rows(report: dict[str, Any]) -> list[dict[str, Any]]:
+    """The lines of the table for one case report (one per navigation that is judged)."""
+    if report["spec"]["flow"] == "block-while-running":
+        out = []
+        for key, what in (
+            ("kept_alive", "kept-alive connection"),
+            ("cached_name", "new connection, same name"),
+            ("fresh_name", "name never looked up"),
+        ):
+            line = row(report, report.get(key) or {})
+            line["case"] = f"{report['case']} / {key}"
+            line["configuration"] += f": {what}"
+            out.append(line)
+        return out
+    return [row(report, report.get("navigation") or {})]
+
+
+def row(report: dict[str, Any], nav: dict[str, Any]) -> dict[str, Any]:
+    """One line of the table: one judged navigation of one case."""
     spec = report["spec"]
-    nav = report.get("navigation") or {}
     out: dict[str, Any] = {
         "case": report["case"],
         "browser": spec.get("browser", "curl/wget"),
@@ -44,8 +62,10 @@ def row(report: dict[str, Any]) -> dict[str, Any]:
         "first_hit_s": nav.get("first_hit_after"),
         "dns": report.get("dns"),
     }
-    if spec["flow"] == "block-while-running":
-        out["first_blocked_since_block_s"] = report.get("first_blocked_since_block")
+    if nav.get("since_block") is not None:
+        out["since_block_s"] = nav["since_block"]
+    if nav.get("listener"):
+        out["listener"] = nav["listener"]
     if spec["flow"] == "pass":
         out["loads_at_pass_start"] = (report.get("at_pass_start") or {}).get("loaded")
         out["kept_alive_stopped_after_expiry_s"] = report.get("ping_stopped_after")
@@ -74,19 +94,20 @@ def _cell(value: Any) -> str:
 def write_table(reports: list[dict[str, Any]], folder: Path) -> Path:
     """``table.md`` and ``table.json`` in ``folder``; the path of the Markdown file."""
     folder.mkdir(parents=True, exist_ok=True)
-    rows = [row(r) for r in reports]
-    (folder / "table.json").write_text(json.dumps(rows, indent=2))
+    table = [line for r in reports for line in rows(r)]
+    (folder / "table.json").write_text(json.dumps(table, indent=2))
     head = (
         "| case | browser | configuration | site loaded outside a pass? | blocked_hit events "
         "| navigation → first hit (s) | extra | DNS questions seen |\n"
         "|---|---|---|---|---|---|---|---|\n"
     )
     lines = []
-    for r in rows:
+    for r in table:
         extra = {
             k: r[k]
             for k in (
-                "first_blocked_since_block_s",
+                "since_block_s",
+                "listener",
                 "loads_at_pass_start",
                 "kept_alive_stopped_after_expiry_s",
                 "other_clients_loaded",

@@ -78,8 +78,12 @@ class World:
         time.sleep(0.05)  # world.json is written in one go, but be sure it is complete
         self.info = json.loads(ready.read_text())
         self.reports: list[dict[str, Any]] = []
+        self.cache: dict[str, dict[str, Any]] = {}
 
     def run_case(self, spec: dict[str, Any]) -> dict[str, Any]:
+        """The report of case ``spec`` (run once; several tests may look at one report)."""
+        if spec["name"] in self.cache:
+            return self.cache[spec["name"]]
         command = BROWSER_COMMANDS.get(str(spec.get("browser")))
         if command and shutil.which(command) is None:
             pytest.skip(f"needs {command} (Debian package; installed by ./run tests as root)")
@@ -103,6 +107,7 @@ class World:
         report: dict[str, Any] = json.loads(done.stdout.strip().splitlines()[-1])
         report["wall_seconds"] = round(time.monotonic() - started, 1)
         self.reports.append(report)
+        self.cache[spec["name"]] = report
         ARTIFACTS.mkdir(parents=True, exist_ok=True)
         (ARTIFACTS / f"{spec['name']}.json").write_text(json.dumps(report, indent=2))
         return report

@@ -2,8 +2,8 @@
 
 Inside a private mount and network namespace:
 
-- ``/etc/hosts``, ``/etc/resolv.conf`` and ``/etc/nsswitch.conf`` are throwaway files
-  bind-mounted over the machine's own (which are never touched);
+- a throwaway copy of ``/etc`` is bind-mounted over the machine's own (which is never
+  touched), with the stand-in ``hosts``, ``resolv.conf`` and ``nsswitch.conf``;
 - one network interface (``dummy``, or a ``veth`` pair where the kernel has no dummy driver)
   carries documentation addresses only (192.0.2.0/24, 198.51.100.0/24, 2001:db8::/32) and the
   default routes, so browsers believe they are online; the namespace has no link to anything
@@ -13,7 +13,9 @@ Inside a private mount and network namespace:
   throwaway CA made here (``ROOT/ca.pem``), which the browsers are told to trust.
 
 Every DNS question and every site request is appended to ``ROOT/logs/*.jsonl``. The file
-``ROOT/control/ech`` switches on the ECH offer in the HTTPS records. When ready, the world
+``ROOT/control/ech`` switches on the ECH offer in the HTTPS records; creating
+``ROOT/control/drop-connections`` makes the site close every open connection once (as a real
+server ends idle kept-alive connections). When ready, the world
 writes ``ROOT/world.json`` (its pid, for ``nsenter``); it runs until its standard input closes.
 """
 
@@ -66,22 +68,42 @@ class World:
         self.control = root / "control"
         self.logs.mkdir(parents=True, exist_ok=True)
         self.control.mkdir(parents=True, exist_ok=True)
-        self._lock = threading.Lock()
+        self.lock = threading.Lock()
         self.ech: bytes | None = None
         self.connections = 0
+        self.open_site_connections: set[ssl.SSLSocket] = set()
 
     def log(self, name: str, record: dict[str, Any]) -> None:
         record.setdefault("t", time.time())
         line = json.dumps(record) + "\n"
-        with self._lock, open(self.logs / f"{name}.jsonl", "a") as handle:
+        with self.lock, open(self.logs / f"{name}.jsonl", "a") as handle:
             handle.write(line)
 
     def zone(self) -> dns.StandInZone:
         ech = self.ech if (self.control / "ech").exists() else None
         return dns.StandInZone(ech=ech)
 
+    def drop_site_connections(self) -> int:
+        """Close every open connection to the site, as a server ending idle connections does."""
+        with self.lock:
+            connections = list(self.open_site_connections)
+        for connection in connections:
+            with contextlib.suppress(OSError):
+                connection.shutdown(socket.SHUT_RDWR)
+        return len(connections)
+
+    def watch_control(self) -> None:
+        """``control/drop-connections``: the site closes its open connections, once."""
+        trigger = self.control / "drop-connections"
+        while True:
+            if trigger.exists():
+                dropped = self.drop_site_connections()
+                self.log("site", {"dropped_connections": dropped, "path": ""})
+                trigger.unlink()
+            time.sleep(0.05)
+
     def next_connection(self) -> int:
-        with self._lock:
+        with self.lock:
             self.connections += 1
             return self.connections
 
@@ -94,8 +116,16 @@ def run(*argv: str) -> None:
 
 
 def mount_files(root: Path) -> None:
+    """A copy of /etc over /etc, with the stand-in hosts, resolv.conf and nsswitch.conf.
+
+    A whole folder (not single files) is mounted so that /etc/hosts is an ordinary file in
+    /etc, which the helper replaces by rename as on a real machine, and which browsers that
+    watch /etc for a new hosts file (Chromium) see change as they would on a real machine.
+    """
     etc = root / "etc"
-    etc.mkdir(exist_ok=True)
+    run("cp", "-a", "/etc/.", str(etc))
+    for name in ("hosts", "resolv.conf", "nsswitch.conf"):
+        (etc / name).unlink(missing_ok=True)
     (etc / "hosts").write_bytes(HOSTS)
     (etc / "hosts").chmod(0o644)
     (etc / "resolv.conf").write_text(
@@ -103,8 +133,7 @@ def mount_files(root: Path) -> None:
     )
     (etc / "nsswitch.conf").write_text("hosts: files dns\n")
     run("mount", "--make-rprivate", "/")
-    for name in ("hosts", "resolv.conf", "nsswitch.conf"):
-        run("mount", "--bind", str(etc / name), f"/etc/{name}")
+    run("mount", "--bind", str(etc), "/etc")
 
 
 def make_interface() -> str:
@@ -244,7 +273,15 @@ class _TLSServer(http.server.ThreadingHTTPServer):
             return
         tls.settimeout(600)
         tls.nc_connection = connection  # type: ignore[attr-defined]
-        self.RequestHandlerClass(tls, client_address, self)
+        site = self.RequestHandlerClass is SiteHandler
+        if site:
+            with self.world.lock:
+                self.world.open_site_connections.add(tls)
+        try:
+            self.RequestHandlerClass(tls, client_address, self)
+        finally:
+            with self.world.lock:
+                self.world.open_site_connections.discard(tls)
 
     def handle_error(self, request: Any, client_address: Any) -> None:
         pass  # a browser closing a kept-alive connection is not an error worth a traceback
@@ -414,6 +451,7 @@ def main() -> int:
         serve_forever(_TLSServer((address, 443), DohHandler, context, world), f"doh-{address}")
     for address in (dns.SITE_V4, dns.SITE_V6, dns.ECH_FRONT_V4, dns.ECH_FRONT_V6):
         serve_forever(_TLSServer((address, 443), SiteHandler, context, world), f"site-{address}")
+    threading.Thread(target=world.watch_control, daemon=True, name="control").start()
     (root / "world.json").write_text(
         json.dumps({"pid": __import__("os").getpid(), "interface": INTERFACE, "kind": kind})
     )
