@@ -38,7 +38,7 @@ TARGET = "https://www.instagram.com/someone.they.were/"
 PROFILE_URL = "https://www.instagram.com/someone/"
 FRESH_URL = "https://instagram.com/someone/"  # on the blocklist, never looked up before
 DOH_URI = f"https://{dns.DOH_NAME}/dns-query"
-SETTLE = 1.5  # seconds after a navigation in which late hits still count for it
+SETTLE = 0.75  # seconds after a navigation in which late hits still count for it
 QTYPES = {dns.TYPE_A: "A", dns.TYPE_AAAA: "AAAA", dns.TYPE_HTTPS: "HTTPS"}
 
 
@@ -304,7 +304,7 @@ class Case:
             expired = self.events.named("pass_expired")
             if expired and expired_at is None:
                 expired_at = expired[0][0]
-            if expired_at is not None and time.perf_counter() > expired_at + self.grace + 3:
+            if expired_at is not None and time.perf_counter() > expired_at + self.grace + 1.5:
                 break
             time.sleep(0.5)
         self.report["pass_expired_seen"] = expired_at is not None

@@ -13,6 +13,7 @@ import contextlib
 import json
 import os
 import shutil
+import signal
 import subprocess
 import sys
 import tempfile
@@ -112,7 +113,29 @@ class World:
         (ARTIFACTS / f"{spec['name']}.json").write_text(json.dumps(report, indent=2))
         return report
 
+    def leftovers(self) -> list[int]:
+        """Processes still in the world's network namespace other than the world itself.
+
+        Only this harness starts processes there (the case runner, the helper, the browsers),
+        so these are ours: a case that timed out can leave a browser behind.
+        """
+        try:
+            netns = os.readlink(f"/proc/{self.process.pid}/ns/net")
+        except OSError:
+            return []
+        pids = []
+        for entry in Path("/proc").iterdir():
+            if not entry.name.isdigit() or int(entry.name) == self.process.pid:
+                continue
+            with contextlib.suppress(OSError):
+                if os.readlink(entry / "ns" / "net") == netns:
+                    pids.append(int(entry.name))
+        return pids
+
     def close(self) -> None:
+        for pid in self.leftovers():
+            with contextlib.suppress(OSError):
+                os.kill(pid, signal.SIGKILL)
         if self.process.stdin is not None:
             with contextlib.suppress(OSError):
                 self.process.stdin.close()

@@ -141,10 +141,10 @@ PASSES = [
         "at the start of a pass Firefox's DNS cache still points at loopback, where the "
         "listener silently drops names on a pass (first 'Open anyway' load fails); after "
         "expiry the kept-alive connection keeps serving the site"
-    ), browser="firefox", flow="pass", pass_seconds=10),
+    ), browser="firefox", flow="pass", pass_seconds=8),
     case("chromium-pass-ends", bypass(
         "after the pass expires, the connection Chromium kept alive keeps serving the site"
-    ), browser="chromium", flow="pass", pass_seconds=10),
+    ), browser="chromium", flow="pass", pass_seconds=8),
 ]  # fmt: skip
 
 
