@@ -25,13 +25,10 @@ import time
 from pathlib import Path
 from typing import Any
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "integration"))
-
-import browser_drivers as drivers
-import standin_dns as dns
-import standin_world as world
-from helper_harness import RunningHelper, wait_for
+from tests.browsers import browser_drivers as drivers
+from tests.browsers import standin_dns as dns
+from tests.browsers import standin_world as world
+from tests.helpers.helper_harness import RunningHelper, wait_for
 
 NOCONTACT = [sys.executable, "-m", "nocontact_desktop"]
 TARGET = "https://www.instagram.com/someone.they.were/"

@@ -24,6 +24,8 @@ from typing import Any
 
 import pytest
 
+from tests.helpers.paths import repo_env
+
 HERE = Path(__file__).resolve().parent
 WORLD = HERE / "standin_world.py"
 CASE = HERE / "browser_case.py"
@@ -62,6 +64,7 @@ class World:
         with open(self.log, "wb") as log:
             self.process = subprocess.Popen(
                 ["unshare", "-m", "-n", sys.executable, str(WORLD), str(self.root)],
+                env=repo_env(),
                 stdin=subprocess.PIPE,
                 stdout=log,
                 stderr=subprocess.STDOUT,
@@ -93,6 +96,7 @@ class World:
             done = subprocess.run(
                 ["nsenter", f"--target={self.info['pid']}", "--mount", "--net",
                  sys.executable, str(CASE), str(self.root), json.dumps(spec)],
+                env=repo_env(),
                 capture_output=True,
                 text=True,
                 timeout=CASE_TIMEOUT,

@@ -38,13 +38,12 @@ import urllib.parse
 from pathlib import Path
 from typing import Any
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-
-import standin_dns as dns
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec, x25519
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
+
+from tests.browsers import standin_dns as dns
 
 INTERFACE = "nc-world0"
 PEER = "nc-world1"

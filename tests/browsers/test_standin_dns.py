@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import struct
 
-import standin_dns as dns
+from tests.browsers import standin_dns as dns
 
 
 def query(name: str, qtype: int, ident: int = 0x1234, edns: bool = False) -> bytes:
