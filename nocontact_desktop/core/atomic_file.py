@@ -93,6 +93,13 @@ def _rewrite_in_place(path: Path, data: bytes) -> None:
         os.close(fd)
 
 
+def _set_mode(fd: int, temp: Path, mode: int) -> None:
+    if hasattr(os, "fchmod"):
+        os.fchmod(fd, mode)
+    else:  # pragma: no cover - Windows before Python 3.13
+        os.chmod(temp, mode)
+
+
 def _read(path: Path) -> bytes | None:
     try:
         return path.read_bytes()
@@ -131,10 +138,7 @@ def write_atomic(path: Path, data: bytes, *, expect_current: bytes | None = None
                 mode = stat.S_IMODE(original.st_mode)
             else:
                 mode = DEFAULT_NEW_FILE_MODE
-            if hasattr(os, "fchmod"):
-                os.fchmod(fd, mode)
-            else:  # pragma: no cover - Windows before Python 3.13
-                os.chmod(temp, mode)
+            _set_mode(fd, temp, mode)
             os.fsync(fd)
         finally:
             os.close(fd)
@@ -173,10 +177,7 @@ def write_private(path: Path, data: bytes, *, mode: int = 0o600) -> None:
     try:
         try:
             _write_all(fd, data)
-            if hasattr(os, "fchmod"):
-                os.fchmod(fd, mode)
-            else:  # pragma: no cover - Windows before Python 3.13
-                os.chmod(temp, mode)
+            _set_mode(fd, temp, mode)
             os.fsync(fd)
         finally:
             os.close(fd)

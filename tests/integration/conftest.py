@@ -3,8 +3,13 @@
 from __future__ import annotations
 
 import os
+import shutil
+from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
+
+from tests.helpers.helper_harness import make_root
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
@@ -15,3 +20,11 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     for item in items:
         if "root" in item.keywords:
             item.add_marker(skip)
+
+
+@pytest.fixture
+def root() -> Iterator[Path]:
+    """A fresh folder for one real helper's hosts file, socket and state; removed after."""
+    folder = make_root()
+    yield folder
+    shutil.rmtree(folder, ignore_errors=True)

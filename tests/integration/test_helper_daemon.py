@@ -25,7 +25,6 @@ from tests.helpers.helper_harness import (
     RunningHelper,
     client_hello,
     collecting,
-    make_root,
     raw_exchange,
     wait_for,
 )
@@ -33,13 +32,6 @@ from tests.helpers.helper_harness import (
 BLOCKLIST = ["instagram.com", "www.instagram.com", "m.instagram.com"]
 
 
-@pytest.fixture
-def root() -> Iterator[Path]:
-    folder = make_root()
-    yield folder
-    import shutil
-
-    shutil.rmtree(folder, ignore_errors=True)
 
 
 @pytest.fixture

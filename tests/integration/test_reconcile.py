@@ -6,26 +6,17 @@ restarted with another list gets the stored one back; "on" means the hosts file 
 
 from __future__ import annotations
 
-import shutil
 import time
-from collections.abc import Iterator
 from pathlib import Path
-
-import pytest
 
 from nocontact_desktop.core.blocking.hosts_section import read_section_names
 from nocontact_desktop.core.blocking.reconcile import reconcile, wait_until_ready
 from nocontact_desktop.core.helper_link.client import HelperClient
-from tests.helpers.helper_harness import RunningHelper, make_root
+from tests.helpers.helper_harness import RunningHelper
 
 STORED = ["instagram.com", "www.instagram.com", "their-blog.com"]
 
 
-@pytest.fixture
-def root() -> Iterator[Path]:
-    folder = make_root()
-    yield folder
-    shutil.rmtree(folder, ignore_errors=True)
 
 
 def test_a_list_saved_before_the_helper_existed_is_applied_once_it_answers(root: Path) -> None:
