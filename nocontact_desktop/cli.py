@@ -113,12 +113,37 @@ def cmd_log(ctx: Context) -> int:
     from nocontact_desktop.core.streak.tracker import Tracker
     kind = parse_kind(ctx.args.kind, allowed=LOGGABLE_KINDS)
     at = _at_option(ctx)
+    note = _note_option(ctx.args.note)
     with ctx.store() as store:
         tracker = Tracker(store, ctx.clock)
-        tracker.log(kind, at, ctx.args.note)
+        tracker.log(kind, at, note)
         status = tracker.status()
     ctx.out(f"Logged {kind.value}. Day {status['streak_days']}.")
     return EXIT_OK
+
+
+ASK_NOTE = object()  # `--note` given without text: ask for it
+NOTE_VISIBLE = (
+    "the note you typed on the command line can be seen by other users of this computer in "
+    "the process list, and stays in your shell history; next time use --note alone (you are "
+    "asked for it) or --note - (read from standard input)"
+)
+
+
+def _note_option(value: object) -> str | None:
+    """The note of `--note`: `-` reads standard input, bare `--note` asks; text warns."""
+    if value is None:
+        return None
+    if value is ASK_NOTE:
+        if not sys.stdin.isatty():
+            raise BadInput("--note without text: there is no terminal to ask in; use --note -")
+        text = input("Note (kept encrypted; press Enter when done): ")
+    elif value == "-":
+        text = sys.stdin.read()
+    else:
+        _warn(NOTE_VISIBLE)
+        text = str(value)
+    return text.strip() or None
 
 
 def cmd_export(ctx: Context) -> int:
@@ -519,7 +544,13 @@ def build_parser() -> argparse.ArgumentParser:
     log = add("log", cmd_log, "log an event")
     log.add_argument("kind", metavar="KIND", help=" ".join(k.value for k in LOGGABLE_KINDS))
     log.add_argument("--at", metavar="ISO8601", help="when it happened (default: now)")
-    log.add_argument("--note", metavar="TEXT", help="a note (stored encrypted)")
+    log.add_argument(
+        "--note",
+        nargs="?",
+        const=ASK_NOTE,
+        metavar="TEXT",
+        help="a note, stored encrypted: alone to be asked, - to read standard input",
+    )
     export = add("export", cmd_export, "export everything to a JSON file")
     export.add_argument("path", metavar="PATH")
     imp = add("import", cmd_import, "import an export file")

@@ -15,6 +15,7 @@ from nocontact_desktop.cli import main
 from nocontact_desktop.core.clock import ManualClock
 from nocontact_desktop.core.paths import DB_FILE_NAME
 from tests.helpers.fakes import clock_at
+from tests.helpers.paths import repo_env
 
 
 def run(
@@ -219,3 +220,36 @@ def test_the_tray_without_a_display_says_so_in_one_line(tmp_path: Path) -> None:
         "the command line: nocontact --help\n"
     )
     assert not (tmp_path / "nocontact.db").exists()
+
+
+def test_a_note_from_standard_input_never_touches_the_command_line(
+    data_dir: Path, tmp_path: Path
+) -> None:
+    secret = "I answered him at 2am"
+    base = [sys.executable, "-m", "nocontact_desktop", "--data-dir", str(data_dir)]
+    subprocess.run(
+        [*base, "start", "--at", "2026-03-01T09:00+01:00"], check=True, capture_output=True
+    )
+    done = subprocess.run(
+        [*base, "log", "hoover", "--note", "-"],
+        input=f"{secret}\n",
+        capture_output=True,
+        text=True,
+        check=False,
+        env=repo_env(),
+    )
+    assert done.returncode == 0 and "process list" not in done.stderr
+    export = tmp_path / "out.json"
+    subprocess.run([*base, "export", str(export)], check=True, capture_output=True)
+    notes = [e["note"] for e in json.loads(export.read_text())["events"] if e["note"]]
+    assert notes == [secret]
+
+
+def test_a_note_typed_on_the_command_line_warns_and_bare_note_needs_a_terminal(
+    data_dir: Path, clock: ManualClock, capsys: pytest.CaptureFixture[str]
+) -> None:
+    d = ["--data-dir", str(data_dir)]
+    code, _out, err = run(["log", "urge", "--note", "rode it out", *d], clock, capsys)
+    assert code == 0 and "can be seen by other users" in err and "process list" in err
+    code, out, err = run(["log", "urge", "--note", *d], clock, capsys)  # not a terminal here
+    assert (code, out) == (2, "") and "--note without text" in err
