@@ -212,7 +212,7 @@ def render_icons(stage: Path) -> None:
         painter.end()
         folder = hicolor / f"{size}x{size}/apps"
         folder.mkdir(parents=True, exist_ok=True)
-        if not image.save(str(folder / "nocontact.png"), b"PNG"):
+        if not image.save(str(folder / "nocontact.png")):  # format from the suffix
             raise SystemExit(f"package: could not write the {size}px icon")
 
 
