@@ -164,6 +164,16 @@ def _tail(path: Path, lines: int = 25) -> str:
         return f"(no {path})"
 
 
+def _tarball_path(packages: Sequence[str]) -> Path:
+    return CACHE_DIR / f"{SUITE}-{rootfs_key(packages)}.tar.zst"
+
+
+def cached_rootfs_tarball(packages: Sequence[str] | None = None) -> Path | None:
+    """The cached tarball if it is already there."""
+    tarball = _tarball_path(packages if packages is not None else rootfs_packages())
+    return tarball if tarball.exists() else None
+
+
 def rootfs_tarball(packages: Sequence[str] | None = None) -> Path:
     """The cached tarball of a debootstrapped Debian with ``packages``; made if missing.
 
@@ -171,7 +181,7 @@ def rootfs_tarball(packages: Sequence[str] | None = None) -> Path:
     """
     packages = list(packages if packages is not None else rootfs_packages())
     key = rootfs_key(packages)
-    tarball = CACHE_DIR / f"{SUITE}-{key}.tar.zst"
+    tarball = _tarball_path(packages)
     with _locked(CACHE_DIR / f"{SUITE}-{key}.lock"):
         if tarball.exists():
             return tarball
