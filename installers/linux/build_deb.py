@@ -60,11 +60,15 @@ def run(
     return subprocess.run(argv, check=True, text=True, env=env, capture_output=True)
 
 
-def project_metadata() -> tuple[str, list[str]]:
-    """The project's version and runtime requirements, from pyproject.toml."""
+def project_metadata() -> tuple[str, list[str], list[str]]:
+    """The project's version, runtime requirements and build requirements (pyproject.toml)."""
     data = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))
     project = data["project"]
-    return str(project["version"]), [str(item) for item in project["dependencies"]]
+    return (
+        str(project["version"]),
+        [str(item) for item in project["dependencies"]],
+        [str(item) for item in data["build-system"]["requires"]],
+    )
 
 
 def dpkg_arch() -> str:
@@ -120,8 +124,9 @@ def cache_root() -> Path:
     return Path(base) / "nocontact-build" / "wheelhouse"
 
 
-def dependency_wheels(arch: str, requirements: list[str]) -> Path:
-    """A folder with the wheels of ``requirements`` (pinned to this environment) and pip.
+def dependency_wheels(arch: str, requirements: list[str], build_requires: list[str]) -> Path:
+    """A folder with the wheels of ``requirements`` (pinned to this environment) and pip,
+    and in ``build/`` the build backend's wheels (for an offline build of the project's).
 
     Cached under a key of everything that decides its contents; a complete folder is reused
     without asking any index.
@@ -129,7 +134,8 @@ def dependency_wheels(arch: str, requirements: list[str]) -> Path:
     constraints = frozen_constraints()
     pip_pin = f"pip=={pip_version()}"
     key_text = "\n".join(
-        [arch, *PYTHONS, *platform_tags(arch), *requirements, *constraints, pip_pin]
+        [arch, *PYTHONS, *platform_tags(arch), *requirements, *constraints, pip_pin,
+         "build:", *build_requires]
     )
     key = hashlib.sha256(key_text.encode()).hexdigest()[:16]
     folder = cache_root() / f"{arch}-{key}"
@@ -167,18 +173,26 @@ def dependency_wheels(arch: str, requirements: list[str]) -> Path:
                     )
                 say(f"no complete set of wheels for Python {python}; the package will not "
                     f"install there ({detail[-1] if detail else 'pip failed'})")
+    run(
+        [
+            sys.executable, "-m", "pip", "download", "--quiet", "--disable-pip-version-check",
+            "--only-binary=:all:", "--dest", str(partial / "build"), *build_requires,
+        ]
+    )
     (partial / ".complete").write_text(key_text + "\n", encoding="utf-8")
     partial.rename(folder)
     return folder
 
 
-def project_wheel(dest: Path) -> Path:
-    """Build the project's own wheel (pure Python, resources included) into ``dest``."""
+def project_wheel(dest: Path, backend: Path) -> Path:
+    """Build the project's own wheel (pure Python, resources included) into ``dest``, with
+    the build backend's wheels from ``backend`` only (no index)."""
     with tempfile.TemporaryDirectory() as tmp:
         run(
             [
                 sys.executable, "-m", "pip", "wheel", "--quiet", "--disable-pip-version-check",
-                "--no-deps", "--wheel-dir", tmp, str(ROOT),
+                "--no-deps", "--no-index", "--find-links", str(backend), "--wheel-dir", tmp,
+                str(ROOT),
             ]
         )
         (built,) = Path(tmp).glob("nocontact_desktop-*.whl")
@@ -294,7 +308,7 @@ def set_mtimes(stage: Path, epoch: int) -> None:
 
 
 def build(out_dir: Path, version_suffix: str, lint: bool) -> Path:
-    version, requirements = project_metadata()
+    version, requirements, build_requires = project_metadata()
     deb_version = version + version_suffix
     arch = dpkg_arch()
     epoch = source_date_epoch()
@@ -305,9 +319,10 @@ def build(out_dir: Path, version_suffix: str, lint: bool) -> Path:
         copy_layout(stage)
         wheelhouse = stage / WHEELHOUSE
         wheelhouse.mkdir(parents=True)
-        for wheel in sorted(dependency_wheels(arch, requirements).glob("*.whl")):
+        wheels = dependency_wheels(arch, requirements, build_requires)
+        for wheel in sorted(wheels.glob("*.whl")):
             shutil.copy2(wheel, wheelhouse / wheel.name)
-        say(f"project wheel: {project_wheel(wheelhouse).name}")
+        say(f"project wheel: {project_wheel(wheelhouse, wheels / 'build').name}")
         render_icons(stage)
         write_docs(stage, deb_version, epoch)
         normalize_modes(stage)
