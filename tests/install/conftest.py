@@ -43,7 +43,7 @@ ARTIFACTS = REPO / "tests/artifacts/install"
 def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
     if not TIMINGS:
         return
-    terminalreporter.section("install test timings (s)")
+    terminalreporter.section("install test figures (seconds unless named)")
     for name, seconds in TIMINGS.items():
         terminalreporter.write_line(f"{name}: {seconds}")
     ARTIFACTS.mkdir(parents=True, exist_ok=True)

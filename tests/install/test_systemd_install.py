@@ -135,6 +135,16 @@ def test_unit_policy_desktop_entry_and_icons_are_in_place(box: Box) -> None:
     assert box.read_file("/usr/share/icons/hicolor/48x48/apps/nocontact.png")[:4] == b"\x89PNG"
 
 
+def test_pkexec_runs_the_program_the_policy_names(box: Box) -> None:
+    # The policy's exec.path and argv1 make `pkexec /usr/bin/nocontact helper ...` the
+    # project's own action (its message, auth_admin); a rule grants it to the test user only.
+    box.grant_polkit(USER)
+    allowed = box.run(["pkexec", "/usr/bin/nocontact", "helper", "status"], user=USER)
+    assert allowed.out.startswith("service: not installed"), str(allowed)  # it ran (as root)
+    refused = box.run(["pkexec", "/usr/bin/nocontact", "helper", "status"], user=OTHER)
+    assert refused.rc == 127 and refused.out == "", str(refused)  # pkexec: not authorized
+
+
 def test_nocontact_runs_as_the_user(box: Box, build_deb: DebBuilder) -> None:
     result = box.check(["nocontact", "--version"], user=USER)
     assert result.out.strip() == "nocontact " + _version(build_deb()).split("+")[0]
@@ -151,6 +161,10 @@ def test_the_packaged_unit_runs_the_helper(box: Box) -> None:
     assert hosts.startswith(ORIGINAL_HOSTS) and BEGIN_MARKER in hosts
     lookup = box.check(["getent", "ahosts", "www.instagram.com"]).out.split()
     assert {"127.0.0.1", "::1"} <= set(lookup), lookup
+    security = box.check(["systemd-analyze", "security", "--no-pager", UNIT]).out
+    exposure = re.search(r"Overall exposure level for \S+: ([0-9.]+)", security)
+    assert exposure, security
+    record("systemd-analyze security exposure (0-10, lower is safer)", float(exposure[1]))
     refused = box.helper_request({"v": 1, "cmd": "get_state"}, user=OTHER)
     assert refused["ok"] is False and refused["error"]["code"] == "forbidden", refused  # type: ignore[index]
 
