@@ -32,6 +32,7 @@ import sys
 import tempfile
 import time
 import tomllib
+import zipfile
 from email.utils import formatdate
 from pathlib import Path
 
@@ -274,11 +275,21 @@ def normalize_modes(stage: Path) -> None:
 
 
 def installed_size_kib(stage: Path) -> int:
+    """The package's files plus the environment postinst makes from its wheels (about their
+    unpacked size, one wheel per project), so apt tells the real disk space needed."""
     total = 0
     for path in stage.rglob("*"):
         if path.relative_to(stage).parts[0] == "DEBIAN":
             continue
         total += 1 if path.is_dir() else -(-path.stat().st_size // 1024)
+    seen: set[str] = set()
+    for wheel in sorted((stage / WHEELHOUSE).glob("*.whl")):
+        project = wheel.name.split("-")[0].lower()
+        if project in seen or project == "pip":
+            continue
+        seen.add(project)
+        with zipfile.ZipFile(wheel) as archive:
+            total += sum(-(-item.file_size // 1024) for item in archive.infolist())
     return total
 
 
