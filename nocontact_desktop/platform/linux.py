@@ -25,6 +25,7 @@ import psutil
 
 from nocontact_desktop.core.app_gate.rules import InstalledApp, Matcher, ProcessIdentity
 from nocontact_desktop.core.atomic_file import write_private
+from nocontact_desktop.core.blocking.browser_policies import CHROMIUM_FILE_NAME, PolicyFile
 from nocontact_desktop.core.errors import BadInput
 from nocontact_desktop.core.helper_link.client import HelperServiceError
 from nocontact_desktop.platform.base import PeerSocket
@@ -105,6 +106,37 @@ def installed_apps() -> list[InstalledApp]:
             name = fields["Name"]
             apps.setdefault(name.casefold(), InstalledApp(name, found, fields.get("Icon", "")))
     return sorted(apps.values(), key=lambda app: app.name.casefold())
+
+
+# --- Browser policies (written by the helper) ---
+
+_FIREFOX_POLICY_DIRS = ("/etc/firefox/policies", "/etc/firefox-esr/policies")
+_FIREFOX_INSTALL_DIRS = ("/usr/lib/firefox-esr", "/usr/lib/firefox", "/usr/lib64/firefox",
+                         "/opt/firefox")
+_CHROMIUM_MANAGED_DIRS = (
+    "/etc/chromium/policies/managed",  # Debian's Chromium
+    "/etc/chromium-browser/policies/managed",  # older Ubuntu
+    "/etc/opt/chrome/policies/managed",  # Google Chrome
+    "/etc/brave/policies/managed",  # Brave
+    "/etc/opt/edge/policies/managed",  # Microsoft Edge
+)
+
+
+def browser_policy_files() -> list[PolicyFile]:
+    """Where Firefox and the Chromium family read system policies on Linux.
+
+    Firefox: the system-wide folders and the ``distribution`` folder of each installed copy;
+    Chromium, Chrome, Brave and Edge: their ``managed`` folders (written even before the
+    browser is installed, so a browser installed later is covered too).
+    """
+    files = [PolicyFile(f"{d}/policies.json", "firefox") for d in _FIREFOX_POLICY_DIRS]
+    files += [
+        PolicyFile(f"{d}/distribution/policies.json", "firefox")
+        for d in _FIREFOX_INSTALL_DIRS
+        if os.path.isdir(d)
+    ]
+    files += [PolicyFile(f"{d}/{CHROMIUM_FILE_NAME}", "chromium") for d in _CHROMIUM_MANAGED_DIRS]
+    return files
 
 
 # --- Start at login (autostart) ---
