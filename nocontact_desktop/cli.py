@@ -452,7 +452,7 @@ def cmd_doctor(ctx: Context) -> int:
     checks.append(doctor.check_section(hosts_file or plat.helper_hosts_path(), blocked, passes))
     if sys.platform.startswith("linux"):
         checks.append(doctor.check_nsswitch())
-    checks.extend(doctor.check_browsers(Path.home()))
+    checks.extend(doctor.check_browsers(Path.home(), plat.browser_policy_files()))
     result = doctor.report(checks)
     ctx.out(json.dumps(result) if ctx.args.json else doctor.format_report(result))
     return EXIT_OK

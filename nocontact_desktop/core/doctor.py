@@ -7,14 +7,14 @@ tests can hand in their own. Nothing here changes anything.
 from __future__ import annotations
 
 import configparser
-import json
 import re
 import stat
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
+from nocontact_desktop.core.blocking.browser_policies import PolicyFile, firefox_holds_ours
 from nocontact_desktop.core.blocking.hosts_section import read_section_names, section_state
 from nocontact_desktop.core.helper_link.client import HelperClient, HelperError, HelperUnavailable
 from nocontact_desktop.core.paths import DB_FILE_NAME
@@ -138,11 +138,17 @@ def check_nsswitch(path: Path = Path("/etc/nsswitch.conf")) -> Check | None:
     return None
 
 
+FIREFOX_PROFILE_ROOTS: tuple[tuple[str, ...], ...] = (
+    (".mozilla", "firefox"),
+    (".config", "mozilla", "firefox"),  # where Firefox 150+ creates new profiles
+    ("snap", "firefox", "common", ".mozilla", "firefox"),
+    (".var", "app", "org.mozilla.firefox", ".mozilla", "firefox"),  # Flatpak
+)
+
+
 def _firefox_prefs(home: Path) -> Iterable[Path]:
-    for root in (
-        home / ".mozilla" / "firefox",
-        home / "snap" / "firefox" / "common" / ".mozilla" / "firefox",
-    ):
+    for parts in FIREFOX_PROFILE_ROOTS:
+        root = home.joinpath(*parts)
         ini = root / "profiles.ini"
         if not ini.exists():
             continue
@@ -163,51 +169,72 @@ def _pref(text: str, name: str) -> str | None:
     return match.group(1).strip().strip('"') if match else None
 
 
-def check_browsers(home: Path) -> list[Check]:
-    """Browser settings known to skip the hosts file (DNS over HTTPS without hosts lookup)."""
+def _firefox_doh(text: str) -> tuple[bool, bool]:
+    """(uses DoH, skips the hosts file) from a profile's prefs, rollout included."""
+    mode = _pref(text, "network.trr.mode")
+    rollout = _pref(text, "doh-rollout.mode")
+    on = mode in ("2", "3") or (mode in (None, "0") and rollout in ("2", "3"))
+    if _pref(text, "doh-rollout.enabled") == "true" and mode in (None, "0"):
+        on = True
+    if mode == "5":
+        on = False  # turned off by choice
+    return on, _pref(text, "network.trr.exclude-etc-hosts") == "false"
+
+
+def check_browsers(home: Path, policy_files: Sequence[PolicyFile] = ()) -> list[Check]:
+    """What really routes around the hosts file in this user's browsers, each with its fix.
+
+    Firefox with DNS over HTTPS reads /etc/hosts only at start-up (or not at all when
+    ``exclude-etc-hosts`` is false) — unless the system policy the helper writes locks DoH
+    off. Chromium-family browsers honour the hosts file with secure DNS on, so their secure
+    DNS setting is no bypass and draws no warning.
+    """
     found: list[Check] = []
+    firefox_locked = any(
+        policy.kind == "firefox" and firefox_holds_ours(_read_or_none(Path(policy.path)))
+        for policy in policy_files
+    )
     for prefs in _firefox_prefs(home):
         try:
             text = prefs.read_text(errors="replace")
         except OSError:
             continue
-        mode = _pref(text, "network.trr.mode")
-        skips_hosts = _pref(text, "network.trr.exclude-etc-hosts") == "false"
-        if mode == "3" and skips_hosts:
-            found.append(
-                Check(
-                    "browser",
-                    "problem",
-                    f"Firefox profile {prefs.parent.name} uses DNS over HTTPS only and skips "
-                    "the hosts file, so blocked sites still open there",
-                    "in Firefox: about:config → network.trr.exclude-etc-hosts = true "
-                    "(or Settings → Privacy → DNS over HTTPS → Off)",
-                )
-            )
-    for local_state in (
-        home / ".config" / "chromium" / "Local State",
-        home / ".config" / "google-chrome" / "Local State",
-        home / ".config" / "BraveSoftware" / "Brave-Browser" / "Local State",
-    ):
-        try:
-            data = json.loads(local_state.read_text(errors="replace"))
-        except (OSError, ValueError):
+        doh, skips_hosts = _firefox_doh(text)
+        if not doh or firefox_locked:
             continue
-        doh = data.get("dns_over_https", {}) if isinstance(data, dict) else {}
-        if isinstance(doh, dict) and doh.get("mode") == "secure":
-            browser = local_state.parent.name
-            found.append(
-                Check(
-                    "browser",
-                    "warning",
-                    f"{browser} uses secure DNS (DNS over HTTPS) in strict mode; it still "
-                    "reads the hosts file on Linux, but a custom provider or a proxy can get "
-                    "around blocking",
-                    f"in {browser}: Settings → Privacy and security → Use secure DNS → "
-                    "With your current service provider",
-                )
+        how = (
+            "skips the hosts file entirely"
+            if skips_hosts
+            else "reads the hosts file only when Firefox starts, so a new block waits"
+        )
+        found.append(
+            Check(
+                "browser",
+                "problem",
+                f"Firefox profile {prefs.parent.name} uses DNS over HTTPS and {how}",
+                "turn blocking on (the helper locks DNS over HTTPS off for Firefox), or in "
+                "Firefox: Settings → Privacy & Security → DNS over HTTPS → Off",
             )
+        )
+    if policy_files and not any(
+        policy.kind == "chromium" and Path(policy.path).exists() for policy in policy_files
+    ):
+        found.append(
+            Check(
+                "browser",
+                "warning",
+                "the Chromium-family policy that keeps secure DNS off is not in place",
+                "turn blocking on: nocontact helper install",
+            )
+        )
     return found
+
+
+def _read_or_none(path: Path) -> bytes | None:
+    try:
+        return path.read_bytes()
+    except OSError:
+        return None
 
 
 def report(checks: Iterable[Check | None]) -> dict[str, Any]:

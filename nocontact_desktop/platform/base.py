@@ -17,6 +17,7 @@ from nocontact_desktop.core.app_gate.rules import (
     ProcessIdentity,
 )
 from nocontact_desktop.core.app_gate.watcher import ProcessSource
+from nocontact_desktop.core.blocking.browser_policies import PolicyFile
 
 
 class PeerSocket(Protocol):
@@ -48,6 +49,14 @@ class Desktop(Protocol):
 
     def graphical_session(self) -> bool:
         """Whether windows and a tray can be shown here (a display to connect to)."""
+        ...
+
+
+class BrowserPolicies(Protocol):
+    """Where browsers read the system policies the helper writes (DoH off, short DNS cache)."""
+
+    def browser_policy_files(self) -> list[PolicyFile]:
+        """The policy files of every browser this OS's helper looks after."""
         ...
 
 
@@ -119,6 +128,7 @@ class HelperService(Protocol):
 class Platform(
     Autostart,
     AppCatalog,
+    BrowserPolicies,
     Desktop,
     ProcessSource,
     AppRules,

@@ -24,6 +24,7 @@ import psutil
 
 from nocontact_desktop.core.app_gate.rules import InstalledApp, Matcher, ProcessIdentity
 from nocontact_desktop.core.atomic_file import write_private
+from nocontact_desktop.core.blocking.browser_policies import PolicyFile
 from nocontact_desktop.core.errors import BadInput
 from nocontact_desktop.platform import psutil_processes as _shared
 from nocontact_desktop.platform.base import PeerSocket
@@ -41,6 +42,14 @@ name: Final = "macos"
 def graphical_session() -> bool:
     """The window server is always there for a logged-in user."""
     return True
+
+
+# --- Browser policies ---
+
+
+def browser_policy_files() -> list[PolicyFile]:
+    """None yet: macOS browsers take policies as configuration profiles, not managed here."""
+    return []
 
 
 # --- Installed apps (to choose one to gate) ---

@@ -14,6 +14,7 @@ import subprocess
 from typing import Any, Final
 
 from nocontact_desktop.core.app_gate.rules import InstalledApp, Matcher, ProcessIdentity
+from nocontact_desktop.core.blocking.browser_policies import PolicyFile
 from nocontact_desktop.platform import psutil_processes as _shared
 
 # The helper is not built for Windows yet: the null service says so (DESIGN §2).
@@ -35,6 +36,14 @@ name: Final = "windows"
 def graphical_session() -> bool:
     """The desktop is always there for a logged-in user."""
     return True
+
+
+# --- Browser policies ---
+
+
+def browser_policy_files() -> list[PolicyFile]:
+    """None yet: the helper does not run on Windows in this build (platform/no_helper.py)."""
+    return []
 
 
 # --- Installed apps (to choose one to gate) ---

@@ -5,8 +5,11 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import pytest
+
 from nocontact_desktop.cli import _helper_run_argv
 from nocontact_desktop.core import doctor
+from nocontact_desktop.core.blocking.browser_policies import PolicyFile, firefox_with_ours
 from nocontact_desktop.core.blocking.hosts_section import apply_section
 from nocontact_desktop.core.helper_link.client import HelperClient
 
@@ -48,20 +51,46 @@ def test_nsswitch_without_files_is_a_problem(tmp_path: Path) -> None:
     assert check.status == "ok"
 
 
-def test_browser_bypasses_are_found(tmp_path: Path) -> None:
-    profile = tmp_path / ".mozilla" / "firefox" / "abc.default"
+@pytest.mark.parametrize("root", [(".mozilla", "firefox"), (".config", "mozilla", "firefox")])
+@pytest.mark.parametrize(
+    ("prefs", "says"),
+    [
+        (
+            'user_pref("network.trr.mode", 3);\nuser_pref("network.trr.exclude-etc-hosts", false);',
+            "skips the hosts file entirely",
+        ),
+        ('user_pref("network.trr.mode", 2);', "only when Firefox starts"),
+        ('user_pref("doh-rollout.mode", 2);', "only when Firefox starts"),
+    ],
+)
+def test_firefox_doh_is_found_in_every_profile_root(
+    tmp_path: Path, root: tuple[str, ...], prefs: str, says: str
+) -> None:
+    profile = tmp_path.joinpath(*root, "abc.default")
     profile.mkdir(parents=True)
     (profile.parent / "profiles.ini").write_text("[Profile0]\nPath=abc.default\nIsRelative=1\n")
-    (profile / "prefs.js").write_text(
-        'user_pref("network.trr.mode", 3);\nuser_pref("network.trr.exclude-etc-hosts", false);\n'
-    )
+    (profile / "prefs.js").write_text(prefs + "\n")
+    found = doctor.check_browsers(tmp_path)
+    assert [c.status for c in found] == ["problem"] and says in found[0].detail
+    assert found[0].fix
+    # With the helper's locked policy in place, Firefox cannot use DoH: nothing to fix.
+    policy = tmp_path / "etc" / "policies.json"
+    policy.parent.mkdir()
+    policy.write_bytes(firefox_with_ours(None, str(policy)))
+    chromium = tmp_path / "etc" / "local-dns.json"
+    chromium.write_text("{}")
+    files = [PolicyFile(str(policy), "firefox"), PolicyFile(str(chromium), "chromium")]
+    assert doctor.check_browsers(tmp_path, files) == []
+    assert doctor.check_browsers(tmp_path / "empty") == []
+
+
+def test_chromium_secure_dns_is_no_bypass(tmp_path: Path) -> None:
     chromium = tmp_path / ".config" / "chromium"
     chromium.mkdir(parents=True)
     (chromium / "Local State").write_text(json.dumps({"dns_over_https": {"mode": "secure"}}))
-    found = doctor.check_browsers(tmp_path)
-    assert [c.status for c in found] == ["problem", "warning"]
-    assert all(c.fix for c in found)
-    assert doctor.check_browsers(tmp_path / "empty") == []
+    assert doctor.check_browsers(tmp_path) == []
+    missing = [PolicyFile(str(tmp_path / "nowhere.json"), "chromium")]
+    assert [c.status for c in doctor.check_browsers(tmp_path, missing)] == ["warning"]
 
 
 def test_report_and_text() -> None:
