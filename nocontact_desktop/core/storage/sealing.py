@@ -35,6 +35,9 @@ _KEY_ID_LABEL: Final = b"nocontact key id v1"
 _AAD_PREFIX: Final = b"nocontact sealed text\x00"
 _MAX_PURPOSE_CHARS: Final = 64
 
+VERIFIER_PURPOSE: Final = "verifier"
+_VERIFIER_TEXT: Final = "nocontact key verifier v1"
+
 
 class SealError(Exception):
     """A blob could not be opened (damaged, altered, other field, other key).
@@ -155,3 +158,16 @@ class AesGcmSealer:
             return plain.decode("utf-8")
         except UnicodeDecodeError:
             raise SealError(f"sealed {purpose} does not hold valid UTF-8 text") from None
+
+
+def make_verifier(key: bytes) -> bytes:
+    """A blob that only ``key`` opens; store it to tell a wrong passphrase or keyring key."""
+    return AesGcmSealer(key).seal(_VERIFIER_TEXT, purpose=VERIFIER_PURPOSE)
+
+
+def key_matches_verifier(key: bytes, verifier: bytes) -> bool:
+    """Whether ``key`` is the key that made ``verifier``."""
+    try:
+        return AesGcmSealer(key).open(verifier, purpose=VERIFIER_PURPOSE) == _VERIFIER_TEXT
+    except SealError:
+        return False
