@@ -18,8 +18,6 @@ Blob layout, version 1::
 
 from __future__ import annotations
 
-import hashlib
-import hmac
 import os
 from typing import Final, Protocol
 
@@ -64,6 +62,9 @@ class TextSealer(Protocol):
 
 def key_id_for(key: bytes) -> bytes:
     """Return the 8-byte identifier written into every blob sealed with ``key``."""
+    import hashlib  # noqa: PLC0415 - loaded with the cipher, not with every store
+    import hmac  # noqa: PLC0415
+
     return hmac.new(key, _KEY_ID_LABEL, hashlib.sha256).digest()[:KEY_ID_BYTES]
 
 
@@ -136,6 +137,8 @@ class AesGcmSealer:
                 f"(this version reads {FORMAT_V1}); the data is damaged or from a newer app"
             )
         header = blob[:HEADER_BYTES]
+        import hmac  # noqa: PLC0415 - loaded with the cipher
+
         if not hmac.compare_digest(header[1:], self._key_id):
             raise WrongKeyError(
                 f"sealed {purpose} was encrypted with a different key than the one in use: "
