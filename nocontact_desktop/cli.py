@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import re
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -621,15 +622,16 @@ _COMMANDS: dict[str, Callable[[argparse._SubParsersAction[_Parser]], None]] = {
 def build_parser(only: str | None = None) -> argparse.ArgumentParser:
     """The argument parser for every command of DESIGN §9.
 
-    With ``only``, just that command's sub-parser is built (the rest cost start-up time and
-    are not reachable from the words given; see :func:`_command_word`).
+    With ``only``, just that command's sub-parser is built, none for ``""`` (the rest cost
+    start-up time and are not reachable from the words given; see :func:`_command_word`).
     """
     parser = _Parser(prog="nocontact", description="No Contact — keep your no-contact promise.")
     parser.add_argument("--version", action="version", version=f"nocontact {__version__}")
     _common(parser, top=True)
     sub = parser.add_subparsers(dest="command", parser_class=_Parser)
     if only is not None:
-        _COMMANDS[only](sub)
+        if only:
+            _COMMANDS[only](sub)
         return parser
     _add_top_commands(sub, None)
     for name, add in _COMMANDS.items():
@@ -638,31 +640,42 @@ def build_parser(only: str | None = None) -> argparse.ArgumentParser:
     return parser
 
 
+# What argparse takes for a negative number, hence a positional (here: an unknown command).
+_NEGATIVE_NUMBER = re.compile(r"^-\d+$|^-\d*\.\d+$")
+
+
 def _takes_value(word: str) -> bool:
     """Whether ``word`` is the top-level ``--data-dir`` or ``--socket`` (or an abbreviation
     argparse accepts) waiting for its value in the next word."""
     return len(word) > 2 and any(name.startswith(word) for name in ("--data-dir", "--socket"))
 
 
+def _asks_help(word: str) -> bool:
+    return word.startswith("-h") or (
+        word.startswith("--") and "--help".startswith(word.split("=", 1)[0])
+    )
+
+
 def _command_word(words: Sequence[str]) -> str | None:
     """The command named in ``words``, when it can be told without the full parser.
 
-    Only ``--data-dir``/``--socket`` (with their values) may come before it; anything else
-    before the first word (``--help``, ``--version``, ``--``), or a word that names no command,
-    gives None, and the whole parser is built so that help and errors read as always.
+    ``""`` when the words name no command (``--version``, or the tray by default): no
+    sub-parser is needed. None when the whole parser must be built so that help and errors
+    read as always: help asked for before the command, ``--``, or a first word that names no
+    command. Only ``--data-dir``/``--socket`` take a value at the top level.
     """
     index = 0
     while index < len(words):
         word = words[index]
         if _takes_value(word):
             index += 2
-        elif word.startswith("--") and "=" in word and _takes_value(word.split("=", 1)[0]):
-            index += 1
-        elif word.startswith("-"):
+        elif word == "--" or _asks_help(word) or _NEGATIVE_NUMBER.match(word):
             return None
+        elif word.startswith("-"):
+            index += 1
         else:
             return word if word in _COMMANDS else None
-    return None
+    return ""
 
 
 def _helper_run_argv(argv: Sequence[str]) -> list[str] | None:
