@@ -6,12 +6,10 @@ Every command goes through the same core as the tray app.
 from __future__ import annotations
 
 import argparse
-import json
 import os
-import shutil
+import re
 import sys
 from collections.abc import Callable, Sequence
-from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, NoReturn
 
@@ -19,6 +17,8 @@ from nocontact_desktop import __version__
 from nocontact_desktop.core.errors import BadInput, HelperServiceError, KeyUnavailable
 
 if TYPE_CHECKING:
+    from datetime import datetime
+
     from nocontact_desktop.core.app_gate.gate_list import GateList
     from nocontact_desktop.core.clock import Clock
     from nocontact_desktop.core.storage.store import Store
@@ -62,6 +62,12 @@ class Context:
         return open_data(self.data_dir, interactive=sys.stdin.isatty(), warn=_warn)
 
 
+def _dumps(value: object, indent: int | None = None) -> str:
+    import json  # only the commands that print JSON need it
+
+    return json.dumps(value, indent=indent)
+
+
 def _warn(message: str) -> None:
     print(f"nocontact: {message}", file=sys.stderr)
 
@@ -74,7 +80,7 @@ def cmd_status(ctx: Context) -> int:
     with ctx.store() as store:
         status = Tracker(store, ctx.clock).status()
     if ctx.args.json:
-        ctx.out(json.dumps(status))
+        ctx.out(_dumps(status))
     elif not status["started"]:
         ctx.out("The count has not started yet. Start it with: nocontact start")
     else:
@@ -173,7 +179,7 @@ def cmd_settings_list(ctx: Context) -> int:
     with ctx.store() as store:
         items = list(Settings(store).items())
     if ctx.args.json:
-        ctx.out(json.dumps({setting.key: value for setting, value in items}))
+        ctx.out(_dumps({setting.key: value for setting, value in items}))
     else:
         for setting, value in items:
             ctx.out(f"{setting.key} = {setting.show(value)}    # {setting.label}")
@@ -249,7 +255,7 @@ def cmd_block_list(ctx: Context) -> int:
     with ctx.store() as store:
         entries = Blocklist(store).export()
     if ctx.args.json:
-        ctx.out(json.dumps(entries))
+        ctx.out(_dumps(entries))
     elif not entries:
         ctx.out("Nothing is blocked yet. Add a profile address with: nocontact block add URL")
     else:
@@ -335,7 +341,7 @@ def cmd_gate_list(ctx: Context) -> int:
     with ctx.store() as store:
         entries = _gate_list(store).export()
     if ctx.args.json:
-        ctx.out(json.dumps(entries))
+        ctx.out(_dumps(entries))
     elif not entries:
         ctx.out("No app is gated yet. Add one with: nocontact gate add signal")
     else:
@@ -349,6 +355,8 @@ def _nocontact_program() -> str:
     beside = Path(sys.executable).parent / "nocontact"
     if beside.exists():
         return str(beside)
+    import shutil
+
     found = shutil.which("nocontact")
     if found:
         return str(Path(found).resolve())
@@ -359,7 +367,7 @@ def cmd_helper_events(ctx: Context) -> int:
     from nocontact_desktop.core.helper_link.client import HelperClient, HelperUnavailable
     try:
         for event in HelperClient(_socket_path(ctx)).events():
-            ctx.out(json.dumps(event))
+            ctx.out(_dumps(event))
             sys.stdout.flush()
     except HelperUnavailable as err:
         _warn(f"the helper is not reachable at {_socket_path(ctx)}: {err}")
@@ -426,7 +434,7 @@ def cmd_helper_status(ctx: Context) -> int:
     except (HelperUnavailable, HelperError) as err:
         ctx.out(f"service: {service}\nhelper: not reachable at {_socket_path(ctx)} ({err})")
         return EXIT_FAILURE
-    ctx.out(f"service: {service}\nhelper: running\n{json.dumps(state, indent=2)}")
+    ctx.out(f"service: {service}\nhelper: running\n{_dumps(state, indent=2)}")
     return EXIT_OK
 
 
@@ -454,7 +462,7 @@ def cmd_doctor(ctx: Context) -> int:
         checks.append(doctor.check_nsswitch())
     checks.extend(doctor.check_browsers(Path.home(), plat.browser_policy_files()))
     result = doctor.report(checks)
-    ctx.out(json.dumps(result) if ctx.args.json else doctor.format_report(result))
+    ctx.out(_dumps(result) if ctx.args.json else doctor.format_report(result))
     return EXIT_OK
 
 
@@ -522,40 +530,43 @@ def _list_commands(
     listing.set_defaults(func=show[0])
 
 
-def build_parser() -> argparse.ArgumentParser:
-    """The argument parser for every command of DESIGN §9."""
-    from nocontact_desktop.core.streak.events import LOGGABLE_KINDS
-    parser = _Parser(prog="nocontact", description="No Contact — keep your no-contact promise.")
-    parser.add_argument("--version", action="version", version=f"nocontact {__version__}")
-    _common(parser, top=True)
-    sub = parser.add_subparsers(dest="command", parser_class=_Parser)
-
+def _add_top_commands(sub: argparse._SubParsersAction[_Parser], only: str | None) -> None:
     def add(name: str, func: Callable[[Context], int], help_text: str) -> argparse.ArgumentParser:
         command = sub.add_parser(name, help=help_text)
         _common(command, top=False)
         command.set_defaults(func=func)
         return command
 
-    add("tray", cmd_tray, "start the tray app (the default)")
-    status = add("status", cmd_status, "show the day count")
-    status.add_argument("--json", action="store_true", help="print JSON")
-    start = add("start", cmd_start, "(re)start the count")
-    start.add_argument("--at", metavar="ISO8601", help="when no contact began (default: now)")
-    log = add("log", cmd_log, "log an event")
-    log.add_argument("kind", metavar="KIND", help=" ".join(k.value for k in LOGGABLE_KINDS))
-    log.add_argument("--at", metavar="ISO8601", help="when it happened (default: now)")
-    log.add_argument(
-        "--note",
-        nargs="?",
-        const=ASK_NOTE,
-        metavar="TEXT",
-        help="a note, stored encrypted: alone to be asked, - to read standard input",
-    )
-    export = add("export", cmd_export, "export everything to a JSON file")
-    export.add_argument("path", metavar="PATH")
-    imp = add("import", cmd_import, "import an export file")
-    imp.add_argument("path", metavar="PATH")
+    if only in (None, "tray"):
+        add("tray", cmd_tray, "start the tray app (the default)")
+    if only in (None, "status"):
+        status = add("status", cmd_status, "show the day count")
+        status.add_argument("--json", action="store_true", help="print JSON")
+    if only in (None, "start"):
+        start = add("start", cmd_start, "(re)start the count")
+        start.add_argument("--at", metavar="ISO8601", help="when no contact began (default: now)")
+    if only in (None, "log"):
+        from nocontact_desktop.core.streak.events import LOGGABLE_KINDS
 
+        log = add("log", cmd_log, "log an event")
+        log.add_argument("kind", metavar="KIND", help=" ".join(k.value for k in LOGGABLE_KINDS))
+        log.add_argument("--at", metavar="ISO8601", help="when it happened (default: now)")
+        log.add_argument(
+            "--note",
+            nargs="?",
+            const=ASK_NOTE,
+            metavar="TEXT",
+            help="a note, stored encrypted: alone to be asked, - to read standard input",
+        )
+    if only in (None, "export"):
+        export = add("export", cmd_export, "export everything to a JSON file")
+        export.add_argument("path", metavar="PATH")
+    if only in (None, "import"):
+        imp = add("import", cmd_import, "import an export file")
+        imp.add_argument("path", metavar="PATH")
+
+
+def _add_block(sub: argparse._SubParsersAction[_Parser]) -> None:
     _list_commands(
         sub,
         "block",
@@ -566,6 +577,8 @@ def build_parser() -> argparse.ArgumentParser:
         show=(cmd_block_list, "list the blocked targets"),
     )
 
+
+def _add_hosts(sub: argparse._SubParsersAction[_Parser]) -> None:
     hosts = sub.add_parser("hosts", help="the hosts-file section")
     hosts_sub = hosts.add_subparsers(dest="hosts_command", required=True, parser_class=_Parser)
     show = hosts_sub.add_parser("show", help="print the section that would be written")
@@ -580,6 +593,8 @@ def build_parser() -> argparse.ArgumentParser:
         command.add_argument("--hosts-file", metavar="PATH", required=True)
         command.set_defaults(func=func)
 
+
+def _add_gate(sub: argparse._SubParsersAction[_Parser]) -> None:
     _list_commands(
         sub,
         "gate",
@@ -590,6 +605,8 @@ def build_parser() -> argparse.ArgumentParser:
         show=(cmd_gate_list, "list the gated apps"),
     )
 
+
+def _add_helper(sub: argparse._SubParsersAction[_Parser]) -> None:
     helper = sub.add_parser("helper", help="the privileged helper that blocks sites")
     helper_sub = helper.add_subparsers(dest="helper_command", required=True, parser_class=_Parser)
     helper_sub.add_parser(
@@ -605,6 +622,8 @@ def build_parser() -> argparse.ArgumentParser:
         _common(command, top=False)
         command.set_defaults(func=func)
 
+
+def _add_settings(sub: argparse._SubParsersAction[_Parser]) -> None:
     settings = sub.add_parser("settings", help="typed settings (nocontact settings list)")
     settings_sub = settings.add_subparsers(
         dest="settings_command", required=True, parser_class=_Parser
@@ -623,9 +642,93 @@ def build_parser() -> argparse.ArgumentParser:
     setting.add_argument("value", metavar="VALUE")
     setting.set_defaults(func=cmd_settings_set)
 
-    doc = add("doctor", cmd_doctor, "what works, what does not, and how to fix it")
+
+def _add_doctor(sub: argparse._SubParsersAction[_Parser]) -> None:
+    doc = sub.add_parser("doctor", help="what works, what does not, and how to fix it")
+    _common(doc, top=False)
+    doc.set_defaults(func=cmd_doctor)
     doc.add_argument("--json", action="store_true")
+
+
+_TOP_COMMANDS = ("tray", "status", "start", "log", "export", "import")
+
+
+def _top_command(name: str) -> Callable[[argparse._SubParsersAction[_Parser]], None]:
+    def add(sub: argparse._SubParsersAction[_Parser]) -> None:
+        _add_top_commands(sub, name)
+
+    return add
+
+
+# Each top-level command and what adds its sub-parser, in the order `--help` lists them.
+_COMMANDS: dict[str, Callable[[argparse._SubParsersAction[_Parser]], None]] = {
+    **{name: _top_command(name) for name in _TOP_COMMANDS},
+    "block": _add_block,
+    "hosts": _add_hosts,
+    "gate": _add_gate,
+    "helper": _add_helper,
+    "settings": _add_settings,
+    "doctor": _add_doctor,
+}
+
+
+def build_parser(only: str | None = None) -> argparse.ArgumentParser:
+    """The argument parser for every command of DESIGN §9.
+
+    With ``only``, just that command's sub-parser is built, none for ``""`` (the rest cost
+    start-up time and are not reachable from the words given; see :func:`_command_word`).
+    """
+    parser = _Parser(prog="nocontact", description="No Contact — keep your no-contact promise.")
+    parser.add_argument("--version", action="version", version=f"nocontact {__version__}")
+    _common(parser, top=True)
+    sub = parser.add_subparsers(dest="command", parser_class=_Parser)
+    if only is not None:
+        if only:
+            _COMMANDS[only](sub)
+        return parser
+    _add_top_commands(sub, None)
+    for name, add in _COMMANDS.items():
+        if name not in _TOP_COMMANDS:
+            add(sub)
     return parser
+
+
+# What argparse takes for a negative number, hence a positional (here: an unknown command).
+_NEGATIVE_NUMBER = re.compile(r"^-\d+$|^-\d*\.\d+$")
+
+
+def _takes_value(word: str) -> bool:
+    """Whether ``word`` is the top-level ``--data-dir`` or ``--socket`` (or an abbreviation
+    argparse accepts) waiting for its value in the next word."""
+    return len(word) > 2 and any(name.startswith(word) for name in ("--data-dir", "--socket"))
+
+
+def _asks_help(word: str) -> bool:
+    return word.startswith("-h") or (
+        word.startswith("--") and "--help".startswith(word.split("=", 1)[0])
+    )
+
+
+def _command_word(words: Sequence[str]) -> str | None:
+    """The command named in ``words``, when it can be told without the full parser.
+
+    ``""`` when the words name no command (``--version``, or the tray by default): no
+    sub-parser is needed. None when the whole parser must be built so that help and errors
+    read as always: help asked for before the command, ``--``, or a first word that names no
+    command. Only ``--data-dir``/``--socket`` take a value at the top level.
+    """
+    index = 0
+    while index < len(words):
+        word = words[index]
+        if _takes_value(word):
+            index += 2
+        elif word == "--" or _asks_help(word) or _NEGATIVE_NUMBER.match(word):
+            return None
+        elif word.startswith("-"):
+            index += 1
+        else:
+            return word if word in _COMMANDS else None
+    return ""
 
 
 def _helper_run_argv(argv: Sequence[str]) -> list[str] | None:
@@ -653,19 +756,22 @@ def _helper_run_argv(argv: Sequence[str]) -> list[str] | None:
 
 def main(argv: Sequence[str] | None = None, clock: Clock | None = None) -> int:
     """Run the command line; returns the exit code."""
-    from nocontact_desktop.core.clock import SystemClock
     words = list(sys.argv[1:] if argv is None else argv)
     helper_run = _helper_run_argv(words)
     if helper_run is not None:
         from nocontact_desktop.helper.main import run_helper
 
         return run_helper(helper_run)
-    parser = build_parser()
+    parser = build_parser(_command_word(words))
     try:
         args = parser.parse_args(words)
         if getattr(args, "func", None) is None:
             args.func = cmd_tray
-        return int(args.func(Context(args, clock or SystemClock())))
+        if clock is None:
+            from nocontact_desktop.core.clock import SystemClock
+
+            clock = SystemClock()
+        return int(args.func(Context(args, clock)))
     except (UsageError, BadInput) as err:
         print(_one_line(str(err)), file=sys.stderr)
         return EXIT_BAD_INPUT

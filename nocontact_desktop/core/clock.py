@@ -7,8 +7,13 @@ from __future__ import annotations
 
 import os
 from datetime import UTC, datetime, timedelta, tzinfo
-from typing import Protocol
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+from functools import lru_cache
+from typing import TYPE_CHECKING, Protocol
+
+if TYPE_CHECKING:
+    from zoneinfo import ZoneInfo
+
+# zoneinfo loads with the first zone asked for: `nocontact block list` asks for none.
 
 
 class Clock(Protocol):
@@ -27,12 +32,53 @@ class Clock(Protocol):
         ...
 
 
+# Files where a system may name its zone besides the /etc/localtime link (those tzlocal reads).
+_OTHER_ZONE_SETTINGS = ("/var/db/zoneinfo", "/etc/sysconfig/clock", "/etc/conf.d/clock")
+
+
+@lru_cache(maxsize=4)
+def _linked_zone_name(root: str = "/") -> str | None:
+    """The zone name when ``/etc/localtime`` links into a zoneinfo folder and nothing says
+    otherwise (``/etc/timezone``, if present, names the same zone; no other setting file).
+
+    This is the usual Linux and macOS set-up, and there tzlocal finds the same name; anything
+    else returns None and is left to tzlocal, which also loads logging and reads more files
+    (it costs `nocontact status` a sixth of its start; DESIGN §11). Remembered for the
+    process, as tzlocal remembers its answer.
+    """
+    localtime = os.path.join(root, "etc/localtime")
+    if not os.path.islink(localtime) or os.path.exists(os.path.join(root, "system/bin/getprop")):
+        return None
+    if any(os.path.exists(os.path.join(root, p.lstrip("/"))) for p in _OTHER_ZONE_SETTINGS):
+        return None
+    target = os.path.realpath(localtime)
+    _, marker, name = target.rpartition("/zoneinfo/")
+    if not marker or not name:
+        return None
+    try:
+        with open(os.path.join(root, "etc/timezone"), encoding="ascii") as handle:
+            written = handle.read()
+    except FileNotFoundError:
+        return name
+    except (OSError, UnicodeDecodeError):
+        return None
+    return name if written.strip("/ \t\r\n") == name else None
+
+
 def local_zone() -> ZoneInfo:
     """The machine's IANA zone: ``TZ`` if it names one, else the system setting, else UTC."""
+    from zoneinfo import ZoneInfo, ZoneInfoNotFoundError  # noqa: PLC0415 - see the imports
+
     name = os.environ.get("TZ", "").lstrip(":")
     if name:
         try:
             return ZoneInfo(name)
+        except (ZoneInfoNotFoundError, ValueError):
+            pass
+    linked = _linked_zone_name()
+    if linked is not None:
+        try:
+            return ZoneInfo(linked)
         except (ZoneInfoNotFoundError, ValueError):
             pass
     try:
@@ -70,6 +116,8 @@ class ManualClock:
     def __init__(self, now: datetime, zone: str | tzinfo = "UTC") -> None:
         if now.tzinfo is None:
             raise ValueError("ManualClock needs an aware datetime")
+        from zoneinfo import ZoneInfo  # noqa: PLC0415 - see the imports
+
         self._now = now.astimezone(UTC)
         self._zone = zone if isinstance(zone, ZoneInfo) else ZoneInfo(str(zone))
         self._mono = 1000.0
@@ -99,4 +147,6 @@ class ManualClock:
 
     def set_zone(self, zone: str) -> None:
         """Travel to another zone."""
+        from zoneinfo import ZoneInfo  # noqa: PLC0415 - see the imports
+
         self._zone = ZoneInfo(zone)

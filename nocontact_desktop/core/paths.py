@@ -5,8 +5,6 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-import platformdirs
-
 APP_NAME = "nocontact"
 DB_FILE_NAME = "nocontact.db"
 
@@ -18,6 +16,8 @@ def resolve_data_dir(explicit: str | os.PathLike[str] | None = None) -> Path:
     env = os.environ.get("NOCONTACT_DATA_DIR")
     if env:
         return Path(env).expanduser()
+    import platformdirs  # noqa: PLC0415 - only when no folder is named
+
     return Path(platformdirs.user_data_dir(APP_NAME, appauthor=False))
 
 

@@ -7,38 +7,37 @@ import os
 import sys
 import time
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from nocontact_desktop.core.blocking.blocklist import push_to_helper
-from nocontact_desktop.core.clock import Clock
-from nocontact_desktop.core.helper_link.client import default_socket_path
 from nocontact_desktop.core.paths import ensure_private_dir
-from nocontact_desktop.core.settings import Settings
-from nocontact_desktop.core.storage.store import Store
 from nocontact_desktop.core.storage.vault import KeyUnavailable, open_data
 from nocontact_desktop.core.streak.milestones import milestone_text
 from nocontact_desktop.core.streak.tracker import Tracker
-from nocontact_desktop.platform import current as current_platform
-from nocontact_desktop.platform.base import Platform
-from nocontact_desktop.ui.controllers.blocked_sites import SiteAttempts
-from nocontact_desktop.ui.controllers.gated_apps import AppGateController
-from nocontact_desktop.ui.controllers.support import SupportController
-from nocontact_desktop.ui.dialogs.moment_dialogs import log_hoover, log_slip
-from nocontact_desktop.ui.pages.apps_page import AppsPage
-from nocontact_desktop.ui.pages.blocked_page import BlockedPage
 from nocontact_desktop.ui.qt import QtCore, QtWidgets
 from nocontact_desktop.ui.single_instance import SingleInstance
-from nocontact_desktop.ui.tray.day_scheduler import DayScheduler
 from nocontact_desktop.ui.tray.icon import app_icon, day_icon
-from nocontact_desktop.ui.widgets.settings_form import SettingsForm
-from nocontact_desktop.ui.widgets.start_date_section import StartDateSection
-from nocontact_desktop.ui.windows.main_window import MainWindow, ReasonsDialog
-from nocontact_desktop.ui.windows.onboarding import OnboardingDialog
+
+if TYPE_CHECKING:
+    from nocontact_desktop.core.clock import Clock
+    from nocontact_desktop.core.storage.store import Store
+    from nocontact_desktop.core.streak.count import StreakSummary
+    from nocontact_desktop.platform.base import Platform
+
+# Start-up shows the icon first (DESIGN §11: within 2× a bare tray icon); the windows, pages,
+# controllers and scheduler, and the modules they need (APScheduler, psutil, the helper client,
+# the keyring for erase-all), are imported and built once it is docked, in `TrayApp._build`.
 
 log = logging.getLogger("nocontact.tray")
 
 # How long to wait at login for a tray host (panel) to appear before giving up.
 TRAY_WAIT_SECONDS = 600
 TRAY_POLL_MS = 2000  # only while waiting for a tray host: well under one wake-up a second
+# Watching the icon dock: every 20 ms for the first two seconds, then every half second.
+DOCK_POLL_MS = 20
+DOCK_POLL_SLOW_MS = 500
+DOCK_FAST_CHECKS = 100
+# If docking is not seen by then, the rest of start-up goes ahead anyway.
+FINISH_START_AFTER_MS = 2000
 
 
 def autostart_command(data_dir: Path | None) -> list[str]:
@@ -61,29 +60,55 @@ class TrayApp(QtCore.QObject):
         socket_path: Path | None = None,
         platform: Platform | None = None,
         parent: QtCore.QObject | None = None,
+        icon_first: bool = False,
     ) -> None:
+        """With ``icon_first`` (the app's own start), only the icon and its menu are made now;
+        :meth:`start` shows the icon and builds the rest once it is docked."""
         super().__init__(parent)
         self.store = store
         self.clock = clock
-        self.platform: Platform = platform if platform is not None else current_platform()
+        self._platform = platform
         self.tracker = Tracker(store, clock)
         self._explicit_data_dir = explicit_data_dir
-        self.window = MainWindow()
+        self._socket_path = socket_path
         self.tray = QtWidgets.QSystemTrayIcon(app_icon(), self)
         self.menu = QtWidgets.QMenu()
         self._build_menu()
         self.tray.setContextMenu(self.menu)
         self.tray.activated.connect(self._on_tray_activated)
-        self.scheduler = DayScheduler(clock, self.on_new_day)
+        self._tray_wait_started = 0.0
+        self._tray_timer: QtCore.QTimer | None = None
+        self._dock_checks = 0
+        self._built = False
+        self._started = False
+        if not icon_first:
+            self._build()
+
+    def _build(self) -> None:
+        """Everything beyond the icon and its menu: windows, pages, controllers, scheduler."""
+        if self._built:
+            return
+        self._built = True
+        # Imported here, not with the module: the icon shows before any of this is loaded.
+        from nocontact_desktop.core.helper_link.client import (  # noqa: PLC0415
+            default_socket_path,
+        )
+        from nocontact_desktop.platform import current as current_platform  # noqa: PLC0415
+        from nocontact_desktop.ui.tray.day_scheduler import DayScheduler  # noqa: PLC0415
+        from nocontact_desktop.ui.windows.main_window import MainWindow  # noqa: PLC0415
+
+        self.platform: Platform = (
+            self._platform if self._platform is not None else current_platform()
+        )
+        self.window = MainWindow()
+        self.scheduler = DayScheduler(self.clock, self.on_new_day)
         self._wire_window()
         self._setup_blocking(
-            socket_path or default_socket_path(self.platform.helper_socket_path)
+            self._socket_path or default_socket_path(self.platform.helper_socket_path)
         )
         self._setup_app_gate()
         self._watch_database()
         self._setup_support()
-        self._tray_wait_started = 0.0
-        self._tray_timer: QtCore.QTimer | None = None
 
     # -- building ---------------------------------------------------------------------------
 
@@ -110,6 +135,12 @@ class TrayApp(QtCore.QObject):
         today.hoover_requested.connect(self.log_hoover)
         today.slip_requested.connect(self.log_slip)
         today.edit_reasons_requested.connect(self.edit_reasons)
+        from nocontact_desktop.core.settings import Settings  # noqa: PLC0415 - see _build
+        from nocontact_desktop.ui.widgets.settings_form import SettingsForm  # noqa: PLC0415
+        from nocontact_desktop.ui.widgets.start_date_section import (  # noqa: PLC0415
+            StartDateSection,
+        )
+
         # The Settings page is drawn from core's typed table; side effects are applied here.
         self.settings = Settings(self.store)
         self.settings_form = SettingsForm(self.settings)
@@ -134,6 +165,8 @@ class TrayApp(QtCore.QObject):
         self._db_watcher.fileChanged.connect(lambda _p: self._refresh_debounce.start())
 
     def _setup_support(self) -> None:
+        from nocontact_desktop.ui.controllers.support import SupportController  # noqa: PLC0415
+
         # The support tools: the "I want to text them" flow, the daily check-in, History, erase-all.
         self.support = SupportController(
             self.tracker,
@@ -149,6 +182,10 @@ class TrayApp(QtCore.QObject):
 
     def stop_using_store(self) -> None:
         """Before erase-all (or a test closing the store): nothing may touch the store now."""
+        self._started = True  # a start-up still pending must not go ahead
+        if not self._built:
+            self.tray.hide()
+            return
         self._db_watcher.blockSignals(True)
         self._refresh_debounce.stop()
         self.site_attempts.stop()
@@ -159,6 +196,10 @@ class TrayApp(QtCore.QObject):
     # -- lifecycle --------------------------------------------------------------------------
 
     def _setup_blocking(self, socket_path: Path) -> None:
+        from nocontact_desktop.core.blocking.blocklist import push_to_helper  # noqa: PLC0415
+        from nocontact_desktop.ui.controllers.blocked_sites import SiteAttempts  # noqa: PLC0415
+        from nocontact_desktop.ui.pages.blocked_page import BlockedPage  # noqa: PLC0415
+
         # Listener hits → the delay dialog; the Blocked page shows and edits the list.
         self.site_attempts = SiteAttempts(self.store, self.clock, socket_path, parent=self)
         self.blocked_page = BlockedPage(
@@ -174,6 +215,11 @@ class TrayApp(QtCore.QObject):
         self.blocked_page.set_helper_running(False)
 
     def _setup_app_gate(self) -> None:
+        from nocontact_desktop.ui.controllers.gated_apps import (  # noqa: PLC0415 - see _build
+            AppGateController,
+        )
+        from nocontact_desktop.ui.pages.apps_page import AppsPage  # noqa: PLC0415
+
         # Gated apps freeze at launch and wait for the dialog; the Apps page edits the list.
         self.app_gate = AppGateController(self.store, self.clock, self.platform, parent=self)
         self.apps_page = AppsPage(
@@ -203,9 +249,19 @@ class TrayApp(QtCore.QObject):
         self.apps_page.show_pause(until)
 
     def start(self) -> None:
-        """Onboard if needed, show the icon (waiting for a tray host), start the scheduler."""
+        """Onboard if needed, show the icon (waiting for a tray host), start the scheduler.
+
+        When only the icon was made (``icon_first``) and no onboarding is due, the icon is shown
+        with the day count first and the rest is built and started once it is docked.
+        """
         if not self.store.setting("onboarded", False) and not self.tracker.summary().started:
+            self._build()
             self.run_onboarding()
+        if not self._built:
+            self._show_count(self.tracker.summary())
+            self._show_tray_when_possible()
+            return
+        self._started = True
         self.refresh()
         self.scheduler.start()
         self.site_attempts.connect_helper()
@@ -213,11 +269,24 @@ class TrayApp(QtCore.QObject):
         self._show_tray_when_possible()
         self.check_milestone()
 
+    def _finish_start(self) -> None:
+        """The rest of an icon-first start: build, refresh, scheduler, helper, app gate."""
+        if self._started:
+            return
+        self._started = True
+        self._build()
+        self.refresh()
+        self.scheduler.start()
+        self.site_attempts.connect_helper()
+        self.app_gate.start()
+        self.check_milestone()
+
     def _show_tray_when_possible(self) -> None:
         if QtWidgets.QSystemTrayIcon.isSystemTrayAvailable():
             self._show_tray()
             return
         log.info("no system tray yet; waiting for a tray host to appear")
+        self._finish_start()  # the day rollover, helper and app gate work without an icon
         self._tray_wait_started = time.monotonic()
         self._tray_timer = QtCore.QTimer(self)
         self._tray_timer.setInterval(TRAY_POLL_MS)
@@ -238,7 +307,10 @@ class TrayApp(QtCore.QObject):
 
     def _show_tray(self) -> None:
         self.tray.show()
-        QtCore.QTimer.singleShot(300, self._report_docked)
+        self._dock_checks = 0
+        QtCore.QTimer.singleShot(DOCK_POLL_MS, self._report_docked)
+        if not self._started:
+            QtCore.QTimer.singleShot(FINISH_START_AFTER_MS, self._finish_start)
 
     def _report_docked(self) -> None:
         geometry = self.tray.geometry()
@@ -250,11 +322,21 @@ class TrayApp(QtCore.QObject):
                 geometry.width(),
                 geometry.height(),
             )
+            if not self._started:
+                QtCore.QTimer.singleShot(0, self._finish_start)
         else:
-            QtCore.QTimer.singleShot(500, self._report_docked)
+            self._dock_checks += 1
+            slow = self._dock_checks >= DOCK_FAST_CHECKS
+            QtCore.QTimer.singleShot(
+                DOCK_POLL_SLOW_MS if slow else DOCK_POLL_MS, self._report_docked
+            )
 
     def quit(self) -> None:
         """Leave the app."""
+        if not self._built:
+            self.tray.hide()
+            QtWidgets.QApplication.quit()
+            return
         self.scheduler.shutdown()
         self.site_attempts.stop()
         self.app_gate.close()
@@ -266,15 +348,7 @@ class TrayApp(QtCore.QObject):
     def refresh(self) -> None:
         """Redraw everything from the store."""
         summary = self.tracker.summary()
-        days = summary.streak_days
-        if summary.started:
-            self.tray.setIcon(day_icon(days))
-            self.tray.setToolTip(f"Day {days} · longest {summary.longest_streak_days}")
-            self.title_action.setText(f"Day {days} of no contact")
-        else:
-            self.tray.setIcon(app_icon())
-            self.tray.setToolTip("No Contact — not started yet")
-            self.title_action.setText("No Contact — not started")
+        self._show_count(summary)
         self.window.today.show_summary(summary)
         self.window.today.show_turned_away(self.site_attempts.turned_away_this_week())
         # The lists may have been changed from the command line while we run.
@@ -286,6 +360,18 @@ class TrayApp(QtCore.QObject):
         except KeyUnavailable as err:
             self.window.today.reasons_label.setText(str(err))
         self.support.refresh()
+
+    def _show_count(self, summary: StreakSummary) -> None:
+        """The day count on the icon, its tooltip and the menu's title."""
+        days = summary.streak_days
+        if summary.started:
+            self.tray.setIcon(day_icon(days))
+            self.tray.setToolTip(f"Day {days} · longest {summary.longest_streak_days}")
+            self.title_action.setText(f"Day {days} of no contact")
+        else:
+            self.tray.setIcon(app_icon())
+            self.tray.setToolTip("No Contact — not started yet")
+            self.title_action.setText("No Contact — not started")
 
     def on_new_day(self) -> None:
         """Midnight: the number rolls over; a milestone may be reached."""
@@ -311,22 +397,35 @@ class TrayApp(QtCore.QObject):
         if reason == QtWidgets.QSystemTrayIcon.ActivationReason.Trigger:
             self.open_main_window()
 
+    def _ensure_ready(self) -> None:
+        """Before acting on a click that came in while an icon-first start is still pending."""
+        if not self._built:
+            self._finish_start()
+
     def open_main_window(self) -> None:
         """Show the main window on the Today page."""
+        self._ensure_ready()
         self.refresh()
         self.window.bring_to_front()
 
     def open_emergency(self) -> None:
         """'I want to text them': the calm full flow (ui/emergency_window.py)."""
+        self._ensure_ready()
         self.support.open_emergency()
 
     def log_hoover(self) -> None:
         """'They contacted me': log a hoover with an optional note."""
+        from nocontact_desktop.ui.dialogs.moment_dialogs import log_hoover  # noqa: PLC0415
+
+        self._ensure_ready()
         if log_hoover(self.tracker, self.window):
             self.refresh()
 
     def log_slip(self) -> None:
         """'I slipped': confirm kindly, log contact, show what stays."""
+        from nocontact_desktop.ui.dialogs.moment_dialogs import log_slip  # noqa: PLC0415
+
+        self._ensure_ready()
         text = log_slip(self.tracker, self.window)
         if text is None:
             return
@@ -335,6 +434,9 @@ class TrayApp(QtCore.QObject):
 
     def edit_reasons(self) -> None:
         """Edit the reasons and support people."""
+        from nocontact_desktop.ui.windows.main_window import ReasonsDialog  # noqa: PLC0415
+
+        self._ensure_ready()
         dialog = ReasonsDialog(
             self.store.list_items("reasons"), self.store.support_people(), self.window
         )
@@ -345,6 +447,8 @@ class TrayApp(QtCore.QObject):
 
     def run_onboarding(self) -> None:
         """The first-start questions; "Later" leaves the count unstarted."""
+        from nocontact_desktop.ui.windows.onboarding import OnboardingDialog  # noqa: PLC0415
+
         dialog = OnboardingDialog(self.clock, self.window)
         if dialog.exec() != QtWidgets.QDialog.DialogCode.Accepted:
             return
@@ -412,6 +516,7 @@ def run_tray(
         clock,
         explicit_data_dir=data_dir if explicit_data_dir else None,
         socket_path=socket_path,
+        icon_first=True,
     )
     instance.activated.connect(tray_app.open_main_window)
     tray_app.start()

@@ -6,17 +6,35 @@ heavy modules a command imports.
 
 from __future__ import annotations
 
+import argparse
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
 
+from nocontact_desktop import cli
+from nocontact_desktop.core import clock
 from nocontact_desktop.core.storage import key_store, vault
 from tests.helpers.paths import repo_env
 
-HEAVY = ("PySide6", "shiboken6", "keyring", "cryptography", "apscheduler", "asyncio", "psutil")
+HEAVY = (
+    "PySide6",
+    "shiboken6",
+    "keyring",
+    "cryptography",
+    "apscheduler",
+    "asyncio",
+    "psutil",
+    # lighter, but each a few per cent of a start and not needed by these commands:
+    "tzlocal",  # the zone comes from the /etc/localtime link where that is the setting
+    "idna",  # only international names need it
+    "platformdirs",  # only when no data folder is named
+    "hashlib",  # the store opens no cipher until text is sealed or unsealed
+    "uuid",  # event uids are made only when an event is recorded
+)
 
 PROBE = """
 import json, sys
@@ -27,10 +45,10 @@ sys.exit(code)
 """.replace("%r", repr(HEAVY))
 
 
-def heavy_modules(args: list[str]) -> list[str]:
+def heavy_modules(args: list[str], env: dict[str, str] | None = None) -> list[str]:
     done = subprocess.run(
         [sys.executable, "-c", PROBE, *args],
-        env=repo_env(),
+        env=repo_env(env),
         capture_output=True,
         text=True,
         timeout=60,
@@ -55,8 +73,75 @@ def test_everyday_commands_load_no_heavy_module(command: list[str], data_dir: Pa
         )
         assert done.returncode == 0 and done.stdout.startswith("nocontact ")
         return
-    assert heavy_modules([*command, "--data-dir", str(data_dir)]) == []
+    found = heavy_modules([*command, "--data-dir", str(data_dir)])
+    if "tzlocal" in found and not os.environ.get("TZ") and clock._linked_zone_name() is None:
+        found.remove("tzlocal")  # this machine's zone setting is one only tzlocal reads
+    assert found == []
+
+
+def test_listing_targets_sealed_with_a_key_file_loads_the_cipher_but_no_keyring(
+    data_dir: Path,
+) -> None:
+    env = {
+        **os.environ,
+        "PYTHON_KEYRING_BACKEND": "keyring.backends.fail.Keyring",  # no keyring: a key file
+        "NOCONTACT_HELPER_SOCKET": str(data_dir / "no-helper"),
+    }
+    env.pop("NOCONTACT_PASSPHRASE", None)
+    subprocess.run(
+        [sys.executable, "-m", "nocontact_desktop", "--data-dir", str(data_dir), "block", "add",
+         "their-blog.com"],
+        env=repo_env(env),
+        capture_output=True,
+        timeout=60,
+        check=True,
+    )
+    assert (data_dir / vault.KEY_FILE_NAME).exists()
+    listing = heavy_modules(["block", "list", "--data-dir", str(data_dir)], env)
+    assert listing == ["cryptography", "hashlib"]  # the cipher, and the key id's HMAC
 
 
 def test_the_keyring_service_name_is_the_key_stores() -> None:
     assert vault.KEYRING_SERVICE == key_store.DEFAULT_SERVICE
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [
+        [],
+        ["--version"],
+        ["status"],
+        ["status", "--json", "--data-dir", "/x"],
+        ["--data-dir", "/x", "block", "list", "--json"],
+        ["--data", "status", "block", "list"],
+        ["--data-dir=/x", "hosts", "show"],
+        ["--socket", "/s", "log", "urge", "--note", "n"],
+        ["settings", "set", "discreet", "true"],
+        ["helper", "status"],
+        ["tray"],
+        ["frob"],
+        ["-1"],
+        ["--bogus"],
+        ["status", "--bogus"],
+        ["block"],
+        ["block", "frob"],
+        ["-h", "status"],
+        ["--help"],
+        ["status", "-h"],
+        ["--", "status"],
+    ],
+)
+def test_a_partly_built_parser_reads_the_words_as_the_whole_one(
+    argv: list[str], capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Only the named command's sub-parser is built (start-up time); what argv means, and
+    every help text and error, stay those of the whole parser."""
+
+    def outcome(parser: argparse.ArgumentParser) -> tuple[object, str]:
+        try:
+            result: object = vars(parser.parse_args(argv))
+        except (cli.UsageError, SystemExit) as err:
+            result = repr(err)
+        return result, capsys.readouterr().out
+
+    assert outcome(cli.build_parser(cli._command_word(argv))) == outcome(cli.build_parser())

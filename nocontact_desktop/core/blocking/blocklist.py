@@ -9,14 +9,20 @@ from __future__ import annotations
 import json
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime
-from pathlib import Path
+from typing import TYPE_CHECKING
 
-from nocontact_desktop.core.blocking.presets import Presets
-from nocontact_desktop.core.blocking.targets import Target, parse_target
+from nocontact_desktop.core.blocking.target import Target
 from nocontact_desktop.core.errors import BadInput
-from nocontact_desktop.core.helper_link.client import HelperClient, HelperError, HelperUnavailable
 from nocontact_desktop.core.storage.store import Store, to_us
+
+if TYPE_CHECKING:
+    from datetime import datetime
+    from pathlib import Path
+
+    from nocontact_desktop.core.blocking.presets import Presets
+
+# The target parser (presets, suffix list, URL handling) and the helper client load when a
+# target is parsed or the list is pushed: listing needs neither (DESIGN §11).
 
 
 class Blocklist:
@@ -67,6 +73,8 @@ class Blocklist:
 
     def parse(self, texts: Sequence[str]) -> list[Target]:
         """Parse every text (BadInput for the first bad one); duplicates collapse."""
+        from nocontact_desktop.core.blocking.targets import parse_target  # noqa: PLC0415
+
         if not texts:
             raise BadInput("no target given: name a profile address, a site or a platform")
         parsed: dict[str, Target] = {}
@@ -101,6 +109,8 @@ class Blocklist:
 
     def remove(self, texts: Sequence[str]) -> list[Target]:
         """Remove targets; BadInput (nothing removed) if one of them is not on the list."""
+        from nocontact_desktop.core.blocking.targets import parse_target  # noqa: PLC0415
+
         if not texts:
             raise BadInput("no target given: name a target from `nocontact block list`")
         pairs = [(text, parse_target(text, self._presets)) for text in texts]
@@ -146,6 +156,12 @@ BLOCKING_OFF = (
 
 def push_to_helper(domains: Sequence[str], socket_path: Path) -> PushResult:
     """Send the whole list to the helper if it is reachable (DESIGN §9: after every change)."""
+    from nocontact_desktop.core.helper_link.client import (  # noqa: PLC0415
+        HelperClient,
+        HelperError,
+        HelperUnavailable,
+    )
+
     try:
         HelperClient(socket_path).set_blocklist(domains)
     except HelperUnavailable:

@@ -23,8 +23,6 @@ import re
 import unicodedata
 from functools import lru_cache
 
-import idna
-
 from nocontact_desktop.core.errors import BadInput
 
 MAX_NAME_LENGTH = 253
@@ -73,6 +71,8 @@ def _to_ascii_label(text: str, label: str) -> str:
     """One label in its ASCII (A-label) form, or BadInput."""
     if label.isascii():
         if label.startswith("xn--"):
+            import idna  # noqa: PLC0415 - loaded for punycode and international names only
+
             # An A-label must decode to a valid U-label that encodes back to the same label.
             try:
                 round_trip = idna.alabel(idna.ulabel(label)).decode("ascii")
@@ -81,6 +81,8 @@ def _to_ascii_label(text: str, label: str) -> str:
             if round_trip != label:
                 raise _refuse(text, f"label {label!r} is not valid punycode")
         return label
+    import idna  # noqa: PLC0415 - loaded for international names only
+
     try:
         return idna.alabel(label).decode("ascii")
     except (idna.IDNAError, UnicodeError) as error:
@@ -122,6 +124,8 @@ def normalize_domain(text: str) -> str:
         _check_characters(text)
         if "*" in text:
             raise _refuse(text, "wildcards are not allowed (a hosts file blocks exact names only)")
+        import idna  # noqa: PLC0415 - loaded for international names only
+
         try:
             mapped = idna.uts46_remap(text, std3_rules=True, transitional=False)
         except (idna.IDNAError, UnicodeError) as error:

@@ -35,7 +35,6 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
 from urllib.parse import parse_qs, unquote, urlsplit
 
 from nocontact_desktop.core.blocking.domains import (
@@ -44,6 +43,7 @@ from nocontact_desktop.core.blocking.domains import (
     registrable_domain,
 )
 from nocontact_desktop.core.blocking.presets import Preset, Presets, default_presets, load_presets
+from nocontact_desktop.core.blocking.target import Target as Target  # noqa: PLC0414 - re-exported
 from nocontact_desktop.core.errors import BadInput
 
 __all__ = [
@@ -59,17 +59,6 @@ _MAX_TARGET_LENGTH = 2048
 _PRESET_WORD = re.compile(r"[a-z0-9][a-z0-9_-]*\Z")
 # "mailto:…", "javascript:…" — but not "host:8080" (a port) and not "https://…".
 _OTHER_SCHEME = re.compile(r"([A-Za-z][A-Za-z0-9+.-]*):(?!//)(?![0-9])")
-
-
-@dataclass(frozen=True)
-class Target:
-    """One parsed target: what to store and show, and which names it blocks."""
-
-    target: str
-    kind: str  # "profile" | "domain" | "preset"
-    platform: str | None
-    handle: str | None
-    domains: tuple[str, ...]
 
 
 # --- handle extraction ---------------------------------------------------------------------

@@ -32,11 +32,22 @@ from typing import Final, Literal
 import keyring
 import keyring.backend
 import keyring.errors
-from cryptography.hazmat.primitives.kdf.scrypt import Scrypt
 from keyring.backends import chainer, fail, null
 
 from nocontact_desktop.core.errors import BadInput
-from nocontact_desktop.core.storage.sealing import KEY_BYTES, AesGcmSealer, SealError
+
+# The verifier is pure crypto and lives with the sealer (a key file needs no keyring); its
+# names stay importable from here.
+from nocontact_desktop.core.storage.sealing import KEY_BYTES, AesGcmSealer
+from nocontact_desktop.core.storage.sealing import (
+    VERIFIER_PURPOSE as VERIFIER_PURPOSE,  # noqa: PLC0414
+)
+from nocontact_desktop.core.storage.sealing import (
+    key_matches_verifier as key_matches_verifier,  # noqa: PLC0414
+)
+from nocontact_desktop.core.storage.sealing import (
+    make_verifier as make_verifier,  # noqa: PLC0414
+)
 
 DEFAULT_SERVICE: Final = "nocontact-desktop"
 """Suggested keyring service name; the account is a random id per data directory."""
@@ -48,8 +59,6 @@ SCRYPT_P: Final = 1
 KDF_NAME: Final = f"scrypt-n{SCRYPT_N}-r{SCRYPT_R}-p{SCRYPT_P}"
 """Store this next to the salt, so a later change of parameters can still open old data."""
 
-VERIFIER_PURPOSE: Final = "verifier"
-_VERIFIER_TEXT: Final = "nocontact key verifier v1"
 _PROBE_ACCOUNT: Final = "nocontact-availability-probe"
 _PROBE_TIMEOUT_S: Final = 30.0
 
@@ -321,21 +330,11 @@ def derive_passphrase_key(passphrase: str, salt: bytes) -> bytes:
     if not isinstance(salt, bytes) or len(salt) < SALT_BYTES:
         raise ValueError(f"salt must be at least {SALT_BYTES} random bytes")
     normalised = unicodedata.normalize("NFC", passphrase).encode("utf-8")
+    # Loaded here: a keyring key needs no KDF.
+    from cryptography.hazmat.primitives.kdf.scrypt import Scrypt  # noqa: PLC0415
+
     kdf = Scrypt(salt=salt, length=KEY_BYTES, n=SCRYPT_N, r=SCRYPT_R, p=SCRYPT_P)
     return kdf.derive(normalised)
-
-
-def make_verifier(key: bytes) -> bytes:
-    """A blob that only ``key`` opens; store it to tell a wrong passphrase or keyring key."""
-    return AesGcmSealer(key).seal(_VERIFIER_TEXT, purpose=VERIFIER_PURPOSE)
-
-
-def key_matches_verifier(key: bytes, verifier: bytes) -> bool:
-    """Whether ``key`` is the key that made ``verifier``."""
-    try:
-        return AesGcmSealer(key).open(verifier, purpose=VERIFIER_PURPOSE) == _VERIFIER_TEXT
-    except SealError:
-        return False
 
 
 def new_passphrase_key(passphrase: str) -> PassphraseSetup:

@@ -18,8 +18,6 @@ Blob layout, version 1::
 
 from __future__ import annotations
 
-import hashlib
-import hmac
 import os
 from typing import Final, Protocol
 
@@ -34,6 +32,9 @@ MIN_BLOB_BYTES: Final = HEADER_BYTES + NONCE_BYTES + TAG_BYTES
 _KEY_ID_LABEL: Final = b"nocontact key id v1"
 _AAD_PREFIX: Final = b"nocontact sealed text\x00"
 _MAX_PURPOSE_CHARS: Final = 64
+
+VERIFIER_PURPOSE: Final = "verifier"
+_VERIFIER_TEXT: Final = "nocontact key verifier v1"
 
 
 class SealError(Exception):
@@ -61,6 +62,9 @@ class TextSealer(Protocol):
 
 def key_id_for(key: bytes) -> bytes:
     """Return the 8-byte identifier written into every blob sealed with ``key``."""
+    import hashlib  # noqa: PLC0415 - loaded with the cipher, not with every store
+    import hmac  # noqa: PLC0415
+
     return hmac.new(key, _KEY_ID_LABEL, hashlib.sha256).digest()[:KEY_ID_BYTES]
 
 
@@ -133,6 +137,8 @@ class AesGcmSealer:
                 f"(this version reads {FORMAT_V1}); the data is damaged or from a newer app"
             )
         header = blob[:HEADER_BYTES]
+        import hmac  # noqa: PLC0415 - loaded with the cipher
+
         if not hmac.compare_digest(header[1:], self._key_id):
             raise WrongKeyError(
                 f"sealed {purpose} was encrypted with a different key than the one in use: "
@@ -155,3 +161,16 @@ class AesGcmSealer:
             return plain.decode("utf-8")
         except UnicodeDecodeError:
             raise SealError(f"sealed {purpose} does not hold valid UTF-8 text") from None
+
+
+def make_verifier(key: bytes) -> bytes:
+    """A blob that only ``key`` opens; store it to tell a wrong passphrase or keyring key."""
+    return AesGcmSealer(key).seal(_VERIFIER_TEXT, purpose=VERIFIER_PURPOSE)
+
+
+def key_matches_verifier(key: bytes, verifier: bytes) -> bool:
+    """Whether ``key`` is the key that made ``verifier``."""
+    try:
+        return AesGcmSealer(key).open(verifier, purpose=VERIFIER_PURPOSE) == _VERIFIER_TEXT
+    except SealError:
+        return False

@@ -7,22 +7,23 @@ usual one. Every write is one committed transaction with ``synchronous=FULL``: a
 
 from __future__ import annotations
 
-import json
 import os
-import secrets
 import sqlite3
-import uuid
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from nocontact_desktop.core.paths import DB_FILE_NAME, ensure_private_dir
 from nocontact_desktop.core.storage.schema import migrate
-from nocontact_desktop.core.storage.sealing import TextSealer
-from nocontact_desktop.core.streak.events import Event, EventKind
+from nocontact_desktop.core.streak.events import Event, EventKind, new_uid
+
+if TYPE_CHECKING:
+    from types import ModuleType
+
+    from nocontact_desktop.core.storage.sealing import TextSealer  # the cipher loads on use
 
 LIST_NAMES: tuple[str, ...] = ("reasons", "remember", "instead")
 
@@ -50,7 +51,7 @@ class SupportPerson:
     reach: str
 
 
-SealerFactory = Callable[[], TextSealer]
+SealerFactory = Callable[[], "TextSealer"]
 
 
 class Store:
@@ -121,6 +122,8 @@ class Store:
         existing = self.meta("data_id")
         if existing:
             return existing
+        import secrets  # noqa: PLC0415 - loaded once, when a data folder first needs an id
+
         new = secrets.token_hex(16)
         with self.transaction() as conn:
             conn.execute("INSERT OR IGNORE INTO meta (key, value) VALUES ('data_id', ?)", (new,))
@@ -137,11 +140,11 @@ class Store:
     def setting(self, key: str, default: Any = None) -> Any:
         """A JSON setting, or ``default`` when unset."""
         row = self._conn.execute("SELECT value FROM settings WHERE key = ?", (key,)).fetchone()
-        return default if row is None else json.loads(row[0])
+        return default if row is None else _json().loads(row[0])
 
     def set_setting(self, key: str, value: Any) -> None:
         """Store a JSON-serialisable setting."""
-        encoded = json.dumps(value)
+        encoded = _json().dumps(value)
         with self.transaction() as conn:
             conn.execute(
                 "INSERT OR REPLACE INTO settings (key, value) VALUES (?, ?)", (key, encoded)
@@ -150,6 +153,7 @@ class Store:
     def settings(self) -> dict[str, Any]:
         """All settings."""
         rows = self._conn.execute("SELECT key, value FROM settings ORDER BY key").fetchall()
+        json = _json()
         return {str(k): json.loads(v) for k, v in rows}
 
     # -- events -----------------------------------------------------------------------------
@@ -168,7 +172,7 @@ class Store:
     ) -> Event:
         """Record an event; it is durable when this returns."""
         sealed = self.seal(note, "event.note") if note else None
-        event_uid = uid or uuid.uuid4().hex
+        event_uid = uid or new_uid()
         recorded = recorded_at
         with self.transaction() as conn:
             cur = conn.execute(
@@ -323,6 +327,13 @@ class Store:
             "SELECT streak_start_us, days, notified_us FROM milestones_notified ORDER BY 3"
         ).fetchall()
         return [(from_us(s), int(d), from_us(n)) for s, d, n in rows]
+
+
+def _json() -> ModuleType:
+    # json loads with the first setting read, not with every store (``status`` reads none).
+    import json  # noqa: PLC0415
+
+    return json
 
 
 def _check_list(name: str) -> None:

@@ -20,7 +20,12 @@ from pathlib import Path
 
 from nocontact_desktop.core.errors import KeyUnavailable as KeyUnavailable  # noqa: PLC0414
 from nocontact_desktop.core.paths import ensure_private_dir
-from nocontact_desktop.core.storage.sealing import KEY_BYTES, AesGcmSealer
+from nocontact_desktop.core.storage.sealing import (
+    KEY_BYTES,
+    AesGcmSealer,
+    key_matches_verifier,
+    make_verifier,
+)
 from nocontact_desktop.core.storage.store import Store, open_store
 
 KEYRING_SERVICE = "nocontact-desktop"  # key_store.DEFAULT_SERVICE (checked by a test)
@@ -73,14 +78,15 @@ def sealer_for(
     warn: Callable[[str], None],
 ) -> AesGcmSealer:
     """The sealer for this data folder, setting the key up the first time."""
-    # The keyring is loaded only when a key is needed (``status`` needs none).
-    from nocontact_desktop.core.storage import key_store  # noqa: PLC0415
-
     source = store.meta("key_source")
     if source is None:
         return _first_key(store, data_dir, passphrase, warn)
     verifier = _b64(store.meta("key_verifier"))
+    # key_store (the keyring, the KDF) loads only for the sources that need it: a key file
+    # needs neither, so `block list` with one starts fast.
     if source == "keyring":
+        from nocontact_desktop.core.storage import key_store  # noqa: PLC0415
+
         try:
             key = key_store.load_or_create_keyring_key(
                 KEYRING_SERVICE, store.data_id(), create=False
@@ -98,6 +104,8 @@ def sealer_for(
                 "in a terminal to be asked for it"
             )
         salt = _b64(store.meta("key_salt"))
+        from nocontact_desktop.core.storage import key_store  # noqa: PLC0415
+
         try:
             key = key_store.unlock_with_passphrase(
                 given, salt, verifier, kdf=store.meta("key_kdf") or key_store.KDF_NAME
@@ -108,7 +116,7 @@ def sealer_for(
         key = _read_key_file(data_dir)
     else:
         raise KeyUnavailable(f"unknown key source {source!r} in this data folder")
-    if not key_store.key_matches_verifier(key, verifier):
+    if not key_matches_verifier(key, verifier):
         raise KeyUnavailable(
             f"the key from the {source} does not open this data (was the data folder copied "
             "from another account?)"
@@ -146,7 +154,7 @@ def _first_key(
         if row is None:
             values = {
                 "key_source": source,
-                "key_verifier": _e64(key_store.make_verifier(key)),
+                "key_verifier": _e64(make_verifier(key)),
                 **extra,
             }
             conn.executemany("INSERT INTO meta (key, value) VALUES (?, ?)", list(values.items()))

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import uuid
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
@@ -43,6 +42,13 @@ def parse_kind(text: str, *, allowed: tuple[EventKind, ...] = tuple(EventKind)) 
     raise BadInput(f"unknown event kind {text!r}: expected one of {names}")
 
 
+def new_uid() -> str:
+    """A fresh random event uid (32 hex digits of a UUID4)."""
+    import uuid  # noqa: PLC0415 - only when an event is made (uuid loads platform details)
+
+    return uuid.uuid4().hex
+
+
 @dataclass(frozen=True)
 class Event:
     """One thing that happened, at an aware UTC instant.
@@ -56,6 +62,6 @@ class Event:
     note: str | None = None
     tz: str = "UTC"
     seq: int = 0
-    uid: str = field(default_factory=lambda: uuid.uuid4().hex)
+    uid: str = field(default_factory=new_uid)
     outcome: str | None = None  # for blocked_attempt: "dismissed", "opened", ...
     subject: str | None = None  # for blocked_attempt: the site or app; never free text
