@@ -111,9 +111,27 @@ class Blocklist:
         return list(parsed.values())
 
     def add(self, texts: Sequence[str], now: datetime) -> list[Target]:
-        """Add targets; returns those that were new (already listed ones are left as they are)."""
+        """Add targets; returns those that were new or taken back from a removal request.
+
+        Targets already listed are left as they are; one waiting to be unblocked is wanted
+        again at once (adding tightens, so it is immediate).
+        """
         wanted = self.parse(texts)
-        existing = {t.target for _, t in self.targets()}
+        rows = self.targets()
+        existing = {t.target for _, t in rows}
+        removals = self.removals()
+        back = [
+            (row_id, t)
+            for row_id, t in rows
+            if row_id in removals and t.target in {w.target for w in wanted}
+        ]
+        if back:
+            with self._store.transaction() as conn:
+                conn.executemany(
+                    "UPDATE block_targets SET removal_requested_us = NULL, removal_due_us = NULL "
+                    "WHERE id = ?",
+                    [(row_id,) for row_id, _ in back],
+                )
         new = [t for t in wanted if t.target not in existing]
         sealed = [
             (
@@ -132,7 +150,7 @@ class Blocklist:
                 " VALUES (?, ?, ?, ?, ?, ?)",
                 sealed,
             )
-        return new
+        return [t for _, t in back] + new
 
     def _listed(self, texts: Sequence[str]) -> tuple[dict[str, Target], dict[str, int]]:
         if not texts:
@@ -257,6 +275,8 @@ class PushResult:
 
     applied: bool
     message: str
+    state: dict[str, Any] | None = None  # the helper's get_state after the push
+    added: tuple[dict[str, Any], ...] = ()  # pending removals this push created
 
 
 BLOCKING_OFF = (
@@ -267,10 +287,14 @@ BLOCKING_OFF = (
 
 def push_to_helper(domains: Sequence[str], socket_path: Path) -> PushResult:
     """Send the whole list to the helper if it is reachable (DESIGN §9: after every change)."""
+    client = HelperClient(socket_path)
     try:
-        HelperClient(socket_path).set_blocklist(domains)
+        result = client.set_blocklist(domains)
+        state = client.get_state()
     except HelperUnavailable:
         return PushResult(False, BLOCKING_OFF)
     except HelperError as err:
         return PushResult(False, f"the helper refused the list: {err}")
-    return PushResult(True, f"blocking {len(domains)} names on this computer")
+    added = tuple(entry for entry in result.get("pending", []) if isinstance(entry, dict))
+    count = len(state.get("blocklist", domains))
+    return PushResult(True, f"blocking {count} names on this computer", state, added)

@@ -22,6 +22,7 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
+from datetime import datetime, tzinfo
 from typing import Final, Literal
 
 from nocontact_desktop.core.errors import BadInput
@@ -212,3 +213,16 @@ def subject_for(key: str, value: int) -> str:
     if key == "pass_max_minutes":
         return format_duration(value)
     return str(value)
+
+
+def when_text(due: datetime, zone: tzinfo, now: datetime) -> str:
+    """How a due time is said: ``Saturday 03:12`` within a week, else ``Sat 14 Mar 03:12``."""
+    local = due.astimezone(zone)
+    days = (local.date() - now.astimezone(zone).date()).days
+    if days == 0:
+        return f"today {local:%H:%M}"
+    if days == 1:
+        return f"tomorrow {local:%H:%M}"
+    if 0 < days < 7:
+        return f"{local:%A %H:%M}"
+    return f"{local:%a %d %b %Y %H:%M}"
