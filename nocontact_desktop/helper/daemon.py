@@ -265,8 +265,14 @@ class _LoadedState:
 
 
 def _unblock_subject(domains: Iterable[str]) -> str:
-    """The name people know a batch by: the shortest (``instagram.com``, not ``m.…``)."""
-    names = sorted(domains, key=lambda name: (name.count("."), len(name), name))
+    """The name people know a batch by: the one most others are under (``instagram.com``,
+    not ``m.instagram.com`` or a sister domain like ``ig.me``), then the shortest."""
+    batch = list(domains)
+
+    def under(name: str) -> int:
+        return sum(1 for other in batch if other.endswith("." + name))
+
+    names = sorted(batch, key=lambda name: (-under(name), name.count("."), len(name), name))
     if not names:
         return ""
     return names[0] if len(names) == 1 else f"{names[0]} (+{len(names) - 1} names)"

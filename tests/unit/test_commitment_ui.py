@@ -104,7 +104,7 @@ def test_unblock_goes_through_the_reflect_moment_then_shows_a_pending_row(
     assert page.pending_box.isVisibleTo(page)
     assert page.pending_box.title() == PENDING_TITLE
     texts = [w.text() for w in page.pending_box.findChildren(QtWidgets.QLabel)]
-    assert texts == ["instagram.com unblocks Saturday 03:12"]
+    assert texts == ["instagram unblocks Saturday 03:12"]  # as the person listed it
     [keep] = page.keep_buttons.values()
     assert keep.text() == "Keep it blocked"
     first = page.list.topLevelItem(0)

@@ -95,7 +95,7 @@ class BlockedPage(QtWidgets.QWidget):
 
         self.list = QtWidgets.QTreeWidget()
         self.list.setHeaderLabels(["Blocked", "Names it blocks"])
-        self.list.setColumnWidth(0, 240)
+        self.list.setColumnWidth(0, 360)
         self.list.setRootIsDecorated(False)
         self.list.setWordWrap(True)
         layout.addWidget(self.list, 1)
@@ -157,7 +157,17 @@ class BlockedPage(QtWidgets.QWidget):
     def pending_text(self, entry: dict[str, Any]) -> str:
         """``instagram.com unblocks Saturday 03:12``."""
         due = datetime.fromisoformat(str(entry["due_at"]))
-        what = describe_pending(str(entry.get("kind")), str(entry.get("subject")))
+        subject = str(entry.get("subject"))
+        if entry.get("kind") == "unblock":  # named as the person listed it, when we know
+            names = set(entry.get("domains", []))
+            removals = self._blocklist.removals()
+            listed = [
+                t.target
+                for row_id, t in self._blocklist.targets()
+                if row_id in removals and names & set(t.domains)
+            ]
+            subject = ", ".join(listed) or subject
+        what = describe_pending(str(entry.get("kind")), subject)
         return f"{what} {when_text(due, self._zone(), self._now())}"
 
     def keep(self, pending_id: int) -> None:
