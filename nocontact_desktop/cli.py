@@ -172,6 +172,22 @@ def cmd_settings_set(ctx: Context) -> int:
     with ctx.store() as store:
         Settings(store).set(setting.key, value)
     ctx.out(f"{setting.key} = {setting.show(value)}")
+    from nocontact_desktop.core.settings import COMMITMENT_KEYS, commitment_value
+    if setting.key in COMMITMENT_KEYS:  # the helper holds the commitment (DESIGN §4a)
+        from nocontact_desktop.core.helper_link.client import (
+            HelperClient,
+            HelperError,
+            HelperUnavailable,
+        )
+        wire, number = commitment_value(setting.key, value)
+        try:
+            result = HelperClient(_socket_path(ctx)).set_commitment(**{wire: number})
+        except (HelperUnavailable, HelperError) as err:
+            _warn(f"blocking is off, so nothing holds this commitment yet: {err}")
+            return EXIT_OK
+        for entry in result.get("added", []):
+            ctx.out(f"This loosens your commitment: it takes effect "
+                    f"{_when(ctx, str(entry['due_at']))} (pending change {entry['id']}).")
     return EXIT_OK
 
 

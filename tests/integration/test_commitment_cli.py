@@ -108,3 +108,16 @@ def test_without_a_helper_commitment_and_pending_exit_1(
     for args in (["commitment", "show"], ["commitment", "set", "1h"], ["pending"], ["keep", "3"]):
         code, _out, err = run([*args, *d], capsys)
         assert code == 1 and "blocking is off" in err, (args, err)
+
+
+def test_commitment_settings_from_the_command_line_reach_the_helper(
+    d: list[str], capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert run(["settings", "set", "pass_max_minutes", "15", *d], capsys)[0] == 0
+    assert run(["settings", "set", "commitment_delay", "24h", *d], capsys)[0] == 0
+    code, out, _ = run(["settings", "set", "passes_per_day", "5", *d], capsys)
+    assert code == 0 and "This loosens your commitment" in out
+    shown = json.loads(run(["commitment", "show", "--json", *d], capsys)[1])
+    assert (shown["pass_max_minutes"], shown["delay_minutes"]) == (15, 1440)
+    assert shown["passes_per_day"] == 3
+    assert [p["kind"] for p in shown["pending"]] == ["passes_per_day"]
