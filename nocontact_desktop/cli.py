@@ -11,7 +11,7 @@ import re
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, NoReturn
+from typing import TYPE_CHECKING, Any, NoReturn
 
 from nocontact_desktop import __version__
 from nocontact_desktop.core.errors import BadInput, HelperServiceError, KeyUnavailable
@@ -20,7 +20,9 @@ if TYPE_CHECKING:
     from datetime import datetime
 
     from nocontact_desktop.core.app_gate.gate_list import GateList
+    from nocontact_desktop.core.blocking.blocklist import Blocklist, PushResult
     from nocontact_desktop.core.clock import Clock
+    from nocontact_desktop.core.helper_link.client import HelperClient
     from nocontact_desktop.core.storage.store import Store
 
 # Commands import what they need when they run: `nocontact --version` and `status` start
@@ -201,6 +203,22 @@ def cmd_settings_set(ctx: Context) -> int:
     with ctx.store() as store:
         Settings(store).set(setting.key, value)
     ctx.out(f"{setting.key} = {setting.show(value)}")
+    from nocontact_desktop.core.settings import COMMITMENT_KEYS, commitment_value
+    if setting.key in COMMITMENT_KEYS:  # the helper holds the commitment (DESIGN §4a)
+        from nocontact_desktop.core.helper_link.client import (
+            HelperClient,
+            HelperError,
+            HelperUnavailable,
+        )
+        wire, number = commitment_value(setting.key, value)
+        try:
+            result = HelperClient(_socket_path(ctx)).set_commitment(**{wire: number})
+        except (HelperUnavailable, HelperError) as err:
+            _warn(f"blocking is off, so nothing holds this commitment yet: {err}")
+            return EXIT_OK
+        for entry in result.get("added", []):
+            ctx.out(f"This loosens your commitment: it takes effect "
+                    f"{_when(ctx, str(entry['due_at']))} (pending change {entry['id']}).")
     return EXIT_OK
 
 
@@ -213,14 +231,29 @@ def _socket_path(ctx: Context) -> Path:
     return default_socket_path(current_platform().helper_socket_path)
 
 
-def push_blocklist(ctx: Context, domains: list[str]) -> None:
-    """Send the new list to the helper if it is reachable; say plainly when blocking is off."""
+def push_blocklist(ctx: Context, blocklist: Blocklist) -> PushResult:
+    """Send the wanted list to the helper if it is reachable; say plainly when blocking is off.
+
+    What the helper answers is brought back into the store (pending removals, DESIGN §4a).
+    """
     from nocontact_desktop.core.blocking.blocklist import push_to_helper
-    result = push_to_helper(domains, _socket_path(ctx))
+    result = push_to_helper(blocklist.domains(), _socket_path(ctx))
     if result.applied:
+        if result.state is not None:
+            blocklist.settle(result.state)
         ctx.out(result.message[0].upper() + result.message[1:] + ".")
     else:
         _warn(result.message)
+    return result
+
+
+def _when(ctx: Context, due_at: str) -> str:
+    from datetime import datetime
+
+    from nocontact_desktop.core.commitment.rules import when_text
+
+    due = datetime.fromisoformat(due_at)
+    return f"{when_text(due, ctx.clock.zone(), ctx.clock.now())} ({due_at})"
 
 
 def cmd_block_add(ctx: Context) -> int:
@@ -228,32 +261,59 @@ def cmd_block_add(ctx: Context) -> int:
     with ctx.store() as store:
         blocklist = Blocklist(store)
         new = blocklist.add(ctx.args.items, ctx.clock.now())
-        domains = blocklist.domains()
-    for target in new:
-        handle = f" ({target.handle})" if target.handle else ""
-        ctx.out(f"Added {target.target}{handle}: {', '.join(target.domains)}")
-    if any(t.kind == "profile" for t in new):
-        _warn("the hosts file blocks whole sites, not single profiles: the whole site is blocked")
-    push_blocklist(ctx, domains)
+        for target in new:
+            handle = f" ({target.handle})" if target.handle else ""
+            ctx.out(f"Added {target.target}{handle}: {', '.join(target.domains)}")
+        if any(t.kind == "profile" for t in new):
+            _warn("the hosts file blocks whole sites, not single profiles: "
+                  "the whole site is blocked")
+        push_blocklist(ctx, blocklist)
     return EXIT_OK
 
 
 def cmd_block_remove(ctx: Context) -> int:
-    from nocontact_desktop.core.blocking.blocklist import Blocklist
+    """Under a commitment the helper keeps the names until the delay is over (DESIGN §4a)."""
+    from nocontact_desktop.core.blocking.blocklist import Blocklist, push_to_helper
     with ctx.store() as store:
         blocklist = Blocklist(store)
-        removed = blocklist.remove(ctx.args.items)
-        domains = blocklist.domains()
-    for target in removed:
-        ctx.out(f"Removed {target.target}")
-    push_blocklist(ctx, domains)
+        blocklist.parse(ctx.args.items)  # bad input: exit 2 before anything changes
+        asked = blocklist.request_removal(ctx.args.items, ctx.clock.now())
+        result = push_to_helper(blocklist.domains(), _socket_path(ctx))
+        if not result.applied:
+            # No helper holds the names: blocking is off, nothing to wait for. A helper that
+            # comes back still holds them and turns them into pending removals itself.
+            blocklist.remove(ctx.args.items)
+            for target in asked:
+                ctx.out(f"Removed {target.target}")
+            _warn(result.message)
+            return EXIT_OK
+        if result.state is not None:
+            blocklist.settle(result.state)
+        still = {t.target: row_id for row_id, t in blocklist.targets()}
+        removals = blocklist.removals()
+        for target in asked:
+            removal = removals.get(still.get(target.target, -1))
+            if removal is None:
+                ctx.out(f"Removed {target.target}")
+            elif removal.due_at is not None:
+                ctx.out(
+                    f"{target.target} unblocks {_when(ctx, removal.due_at.isoformat())}: "
+                    "your commitment delay. Keep it blocked with: "
+                    f"nocontact keep {target.target}"
+                )
+            else:
+                ctx.out(f"{target.target} stays blocked: the helper keeps it for now")
+        ctx.out(result.message[0].upper() + result.message[1:] + ".")
     return EXIT_OK
 
 
 def cmd_block_list(ctx: Context) -> int:
     from nocontact_desktop.core.blocking.blocklist import Blocklist
     with ctx.store() as store:
-        entries = Blocklist(store).export()
+        blocklist = Blocklist(store)
+        if blocklist.removals():  # only then ask the helper: `block list` stays fast
+            _settle_with_helper(ctx, blocklist)
+        entries = blocklist.export()
     if ctx.args.json:
         ctx.out(_dumps(entries))
     elif not entries:
@@ -262,14 +322,166 @@ def cmd_block_list(ctx: Context) -> int:
         for entry in entries:
             domains = entry["domains"]
             assert isinstance(domains, list)
-            ctx.out(f"{entry['target']}  [{entry['kind']}]  {', '.join(domains)}")
+            due = entry["pending_removal_at"]
+            waiting = f"  (unblocks {_when(ctx, str(due))})" if due else ""
+            ctx.out(f"{entry['target']}  [{entry['kind']}]  {', '.join(domains)}{waiting}")
     return EXIT_OK
+
+
+def _settle_with_helper(ctx: Context, blocklist: Blocklist) -> None:
+    """Drop targets the helper has let go; learn the due times of those it still holds."""
+    from nocontact_desktop.core.helper_link.client import (
+        HelperClient,
+        HelperError,
+        HelperUnavailable,
+    )
+    try:
+        state = HelperClient(_socket_path(ctx)).get_state()
+    except (HelperUnavailable, HelperError):
+        return  # what the store last heard stays shown
+    blocklist.settle(state)
 
 
 def _blocked_domains(ctx: Context) -> list[str]:
     from nocontact_desktop.core.blocking.blocklist import Blocklist
     with ctx.store() as store:
-        return Blocklist(store).domains()
+        return Blocklist(store).enforced_domains()  # pending removals are still blocked
+
+
+def _commitment_client(ctx: Context) -> tuple[HelperClient, dict[str, Any]] | None:
+    """The helper and its commitment, or None after saying that blocking is off (exit 1)."""
+    from nocontact_desktop.core.helper_link.client import (
+        HelperClient,
+        HelperError,
+        HelperUnavailable,
+    )
+    client = HelperClient(_socket_path(ctx))
+    try:
+        return client, client.get_commitment()
+    except HelperUnavailable as err:
+        _warn(f"blocking is off, so there is no commitment to keep: {err} "
+              "(turn it on with: nocontact helper install)")
+    except HelperError as err:
+        _warn(f"the helper could not tell its commitment: {err}")
+    return None
+
+
+def _pending_line(ctx: Context, entry: dict[str, Any]) -> str:
+    from nocontact_desktop.core.commitment.rules import describe_pending
+    what = describe_pending(str(entry["kind"]), str(entry["subject"]))
+    return f"[{entry['id']}] {what} {_when(ctx, str(entry['due_at']))}"
+
+
+def _pending_json(entries: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    return [{key: entry[key] for key in ("id", "kind", "subject", "due_at")} for entry in entries]
+
+
+def cmd_commitment_show(ctx: Context) -> int:
+    from nocontact_desktop.core.commitment.rules import format_duration
+    found = _commitment_client(ctx)
+    if found is None:
+        return EXIT_FAILURE
+    _client, commitment = found
+    pending = list(commitment.get("pending", []))
+    if ctx.args.json:
+        keys = ("delay_minutes", "pass_max_minutes", "passes_per_day")
+        shown: dict[str, Any] = {key: commitment[key] for key in keys}
+        shown["pending"] = _pending_json(pending)
+        ctx.out(_dumps(shown))
+        return EXIT_OK
+    ctx.out(
+        f"Commitment delay: {format_duration(int(commitment['delay_minutes']))}\n"
+        f"Passes: up to {commitment['pass_max_minutes']} minutes, "
+        f"{commitment['passes_per_day']} a day ({commitment.get('passes_left', '?')} left)"
+    )
+    for entry in pending:
+        ctx.out(_pending_line(ctx, entry))
+    return EXIT_OK
+
+
+def cmd_commitment_set(ctx: Context) -> int:
+    from nocontact_desktop.core.commitment.rules import format_duration, parse_duration
+    from nocontact_desktop.core.helper_link.client import HelperError, HelperUnavailable
+    minutes = parse_duration(ctx.args.duration)  # exit 2 before the helper is asked
+    found = _commitment_client(ctx)
+    if found is None:
+        return EXIT_FAILURE
+    client, before = found
+    try:
+        result = client.set_commitment(delay_minutes=minutes)
+    except (HelperUnavailable, HelperError) as err:
+        _warn(f"the helper did not take the change: {err}")
+        return EXIT_FAILURE
+    added = [e for e in result.get("added", []) if e.get("kind") == "delay"]
+    if added:
+        entry = added[0]
+        ctx.out(
+            f"A shorter delay is a loosening, so it waits for your current delay "
+            f"({format_duration(int(before['delay_minutes']))}): the delay becomes "
+            f"{format_duration(minutes)} {_when(ctx, str(entry['due_at']))}. "
+            f"Cancel it with: nocontact keep {entry['id']}"
+        )
+    elif "delay_minutes" in result.get("applied", []):
+        ctx.out(f"Commitment delay is now {format_duration(minutes)}.")
+    else:
+        ctx.out(f"Commitment delay stays {format_duration(minutes)}.")
+    return EXIT_OK
+
+
+def cmd_pending(ctx: Context) -> int:
+    found = _commitment_client(ctx)
+    if found is None:
+        return EXIT_FAILURE
+    pending = list(found[1].get("pending", []))
+    if ctx.args.json:
+        ctx.out(_dumps(_pending_json(pending)))
+    elif not pending:
+        ctx.out("Nothing is waiting to be loosened.")
+    else:
+        for entry in pending:
+            ctx.out(_pending_line(ctx, entry))
+    return EXIT_OK
+
+
+def cmd_keep(ctx: Context) -> int:
+    """Cancel a pending change by its id, or put a target waiting to be unblocked back."""
+    from nocontact_desktop.core.blocking.blocklist import Blocklist
+    from nocontact_desktop.core.commitment.rules import describe_pending
+    from nocontact_desktop.core.helper_link.client import HelperError
+    what = ctx.args.what.strip()
+    if what.isdigit():
+        found = _commitment_client(ctx)
+        if found is None:
+            return EXIT_FAILURE
+        client, _commitment = found
+        try:
+            cancelled = client.cancel_pending(int(what))["cancelled"]
+        except HelperError as err:
+            if err.code == "not_found":
+                raise BadInput(f"{what!r} is not a pending change: see nocontact pending") from None
+            raise
+        if cancelled.get("kind") == "unblock":
+            names = set(cancelled.get("domains", []))
+            with ctx.store() as store:
+                blocklist = Blocklist(store)
+                texts = [t.target for _, t in blocklist.targets() if names & set(t.domains)]
+                if texts:
+                    blocklist.keep(texts)
+        if cancelled.get("kind") == "unblock":
+            ctx.out(f"Kept {cancelled['subject']} blocked (pending change {what} cancelled).")
+        else:
+            what_it_was = describe_pending(str(cancelled["kind"]), str(cancelled["subject"]))
+            ctx.out(f"Cancelled pending change {what} ({what_it_was}): it stays as it is.")
+        return EXIT_OK
+    with ctx.store() as store:
+        blocklist = Blocklist(store)
+        back = blocklist.add([what], ctx.clock.now())  # a target: back on the list at once
+        for target in back:
+            ctx.out(f"Kept {target.target} blocked.")
+        if not back:
+            ctx.out(f"{what} is on your list and not waiting to be unblocked.")
+        push_blocklist(ctx, blocklist)
+    return EXIT_OK
 
 
 def cmd_hosts_show(ctx: Context) -> int:
@@ -399,8 +611,10 @@ def cmd_helper_install(ctx: Context) -> int:
               "see: nocontact doctor")
         return EXIT_FAILURE
     with ctx.store() as store:
-        domains = Blocklist(store).domains()
-    result = reconcile(client, domains)  # the list saved before the helper existed
+        blocklist = Blocklist(store)
+        result = reconcile(client, blocklist.domains())  # the list saved before the helper
+        if result.helper_state is not None:
+            blocklist.settle(result.helper_state)
     ctx.out(result.message[0].upper() + result.message[1:] + ".")
     return EXIT_OK if result.on else EXIT_FAILURE
 
@@ -643,6 +857,38 @@ def _add_settings(sub: argparse._SubParsersAction[_Parser]) -> None:
     setting.set_defaults(func=cmd_settings_set)
 
 
+
+def _add_commitment(sub: argparse._SubParsersAction[_Parser]) -> None:
+    commitment = sub.add_parser("commitment", help="the delay before anything loosens")
+    commitment_sub = commitment.add_subparsers(
+        dest="commitment_command", required=True, parser_class=_Parser
+    )
+    showing = commitment_sub.add_parser("show", help="the commitment and pending changes")
+    _common(showing, top=False)
+    showing.add_argument("--json", action="store_true")
+    showing.set_defaults(func=cmd_commitment_show)
+    setting_delay = commitment_sub.add_parser(
+        "set", help="the delay: 0, 2m, 90m, 24h, 3d (at most 30d); shorter waits"
+    )
+    _common(setting_delay, top=False)
+    setting_delay.add_argument("duration", metavar="DURATION")
+    setting_delay.set_defaults(func=cmd_commitment_set)
+
+
+def _add_pending(sub: argparse._SubParsersAction[_Parser]) -> None:
+    pending = sub.add_parser("pending", help="changes waiting for the commitment delay")
+    _common(pending, top=False)
+    pending.add_argument("--json", action="store_true")
+    pending.set_defaults(func=cmd_pending)
+
+
+def _add_keep(sub: argparse._SubParsersAction[_Parser]) -> None:
+    keep = sub.add_parser("keep", help="cancel a pending change (ID) or keep a TARGET blocked")
+    _common(keep, top=False)
+    keep.add_argument("what", metavar="ID|TARGET")
+    keep.set_defaults(func=cmd_keep)
+
+
 def _add_doctor(sub: argparse._SubParsersAction[_Parser]) -> None:
     doc = sub.add_parser("doctor", help="what works, what does not, and how to fix it")
     _common(doc, top=False)
@@ -668,6 +914,9 @@ _COMMANDS: dict[str, Callable[[argparse._SubParsersAction[_Parser]], None]] = {
     "gate": _add_gate,
     "helper": _add_helper,
     "settings": _add_settings,
+    "commitment": _add_commitment,
+    "pending": _add_pending,
+    "keep": _add_keep,
     "doctor": _add_doctor,
 }
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 import os
 from datetime import UTC, datetime, timedelta, tzinfo
 from functools import lru_cache
-from typing import TYPE_CHECKING, Protocol
+from typing import TYPE_CHECKING, Protocol, runtime_checkable
 
 if TYPE_CHECKING:
     from zoneinfo import ZoneInfo
@@ -65,6 +65,25 @@ def _linked_zone_name(root: str = "/") -> str | None:
     return name if written.strip("/ \t\r\n") == name else None
 
 
+@runtime_checkable
+class BootClock(Protocol):
+    """Real elapsed time including suspend, and which boot of the machine this is.
+
+    The helper counts its commitment waits on this (see ``core/commitment/elapsed.py``).
+    """
+
+    def boottime(self) -> float:
+        """Seconds since boot, counting suspend (Linux ``CLOCK_BOOTTIME``)."""
+        ...
+
+    def boot_id(self) -> str | None:
+        """An id that changes at every boot (Linux: ``/proc/sys/kernel/random/boot_id``)."""
+        ...
+
+
+BOOT_ID_PATH = "/proc/sys/kernel/random/boot_id"
+
+
 def local_zone() -> ZoneInfo:
     """The machine's IANA zone: ``TZ`` if it names one, else the system setting, else UTC."""
     from zoneinfo import ZoneInfo, ZoneInfoNotFoundError  # noqa: PLC0415 - see the imports
@@ -109,6 +128,23 @@ class SystemClock:
 
         return time.monotonic()
 
+    def boottime(self) -> float:
+        """``CLOCK_BOOTTIME`` where the OS has it (Linux), else the monotonic clock."""
+        import time  # noqa: PLC0415
+
+        boot = getattr(time, "CLOCK_BOOTTIME", None)
+        if boot is not None:
+            return time.clock_gettime(boot)
+        return time.monotonic()
+
+    def boot_id(self) -> str | None:
+        """The kernel's boot id (Linux), else None (then every start counts as a new boot)."""
+        try:
+            with open(BOOT_ID_PATH, encoding="ascii") as handle:
+                return handle.read().strip() or None
+        except OSError:
+            return None
+
 
 class ManualClock:
     """A clock for tests: it stands still until moved."""
@@ -121,6 +157,8 @@ class ManualClock:
         self._now = now.astimezone(UTC)
         self._zone = zone if isinstance(zone, ZoneInfo) else ZoneInfo(str(zone))
         self._mono = 1000.0
+        self._boot = 500.0
+        self._boot_number = 1
 
     def now(self) -> datetime:
         """The instant the clock was set or moved to."""
@@ -134,10 +172,30 @@ class ManualClock:
         """Moves together with :meth:`advance`."""
         return self._mono
 
+    def boottime(self) -> float:
+        """Moves with :meth:`advance` and :meth:`suspend`, not with :meth:`set`."""
+        return self._boot
+
+    def boot_id(self) -> str | None:
+        """Changes with :meth:`reboot`."""
+        return f"manual-boot-{self._boot_number}"
+
     def advance(self, delta: timedelta) -> None:
         """Move the clock forward (or back, for tests of clock changes)."""
         self._now += delta
         self._mono += max(0.0, delta.total_seconds())
+        self._boot += max(0.0, delta.total_seconds())
+
+    def suspend(self, delta: timedelta) -> None:
+        """The machine slept: wall and boot time move, the monotonic clock does not."""
+        self._now += delta
+        self._boot += max(0.0, delta.total_seconds())
+
+    def reboot(self, off_for: timedelta = timedelta(0)) -> None:
+        """A new boot: new boot id, boot time starts again, the wall clock moved ``off_for``."""
+        self._boot_number += 1
+        self._boot = 5.0
+        self._now += off_for
 
     def set(self, now: datetime) -> None:
         """Jump to an instant."""

@@ -11,6 +11,15 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any, Final, Literal, Protocol
 
+from nocontact_desktop.core.commitment.rules import (
+    DEFAULT_PASS_MAX,
+    DEFAULT_PASSES_PER_DAY,
+    MAX_PASSES_PER_DAY,
+    MIN_PASSES_PER_DAY,
+    PASS_MAX_CHOICES,
+    SUGGESTED_DELAY_WHY,
+    parse_duration,
+)
 from nocontact_desktop.core.errors import BadInput
 from nocontact_desktop.core.journal.entries import parse_check_in_time
 from nocontact_desktop.core.journal.urge import (
@@ -123,7 +132,7 @@ class Setting:
         return str(value)
 
 
-SETTINGS: Final[tuple[Setting, ...]] = (
+_GENERAL_SETTINGS: Final[tuple[Setting, ...]] = (
     Setting(
         "start_at_login",
         "bool",
@@ -174,6 +183,78 @@ SETTINGS: Final[tuple[Setting, ...]] = (
         ),
     ),
 )
+
+# The commitment (DESIGN §4a). The helper holds the real values; these are what the person
+# chose here, and the tray sends every change to the helper (a loosening waits there).
+COMMITMENT_SECTION: Final = "Commitment"
+COMMITMENT_SETTINGS: Final[tuple[Setting, ...]] = (
+    Setting(
+        "commitment_delay",
+        "choice",
+        "none",
+        "Commitment delay",
+        COMMITMENT_SECTION,
+        help=(
+            "Anything that loosens your protection — unblocking a site, longer or more "
+            "passes, a shorter delay — waits this long. Adding protection is immediate. "
+            + SUGGESTED_DELAY_WHY
+        ),
+        choices=(
+            ("none", "None"),
+            ("1h", "1 hour"),
+            ("24h", "24 hours (suggested)"),
+            ("3d", "3 days"),
+            ("7d", "7 days"),
+        ),
+    ),
+    Setting(
+        "pass_max_minutes",
+        "choice",
+        str(DEFAULT_PASS_MAX),
+        "Longest pass",
+        COMMITMENT_SECTION,
+        help="How long “Open anyway” may open a blocked site.",
+        choices=tuple((str(m), f"{m} minutes") for m in PASS_MAX_CHOICES),
+    ),
+    Setting(
+        "passes_per_day",
+        "int",
+        DEFAULT_PASSES_PER_DAY,
+        "Passes per day",
+        COMMITMENT_SECTION,
+        help="How many times in 24 hours a blocked site may be opened anyway.",
+        minimum=MIN_PASSES_PER_DAY,
+        maximum=MAX_PASSES_PER_DAY,
+    ),
+)
+SETTINGS: Final[tuple[Setting, ...]] = (*_GENERAL_SETTINGS, *COMMITMENT_SETTINGS)
+COMMITMENT_KEYS: Final = {
+    "commitment_delay": "delay_minutes",
+    "pass_max_minutes": "pass_max_minutes",
+    "passes_per_day": "passes_per_day",
+}
+
+
+def commitment_value(key: str, value: object) -> tuple[str, int]:
+    """A commitment setting as the helper's (wire name, whole number)."""
+    if key == "commitment_delay":
+        return "delay_minutes", 0 if value == "none" else parse_duration(str(value))
+    return COMMITMENT_KEYS[key], int(str(value))
+
+
+def commitment_setting(wire: str, number: int) -> tuple[str, object] | None:
+    """The setting (key, value) that shows the helper's value, when a choice matches it."""
+    if wire == "delay_minutes":
+        for choice, _label in COMMITMENT_SETTINGS[0].choices:
+            if commitment_value("commitment_delay", choice)[1] == number:
+                return "commitment_delay", choice
+        return None
+    if wire == "pass_max_minutes":
+        return ("pass_max_minutes", str(number)) if number in PASS_MAX_CHOICES else None
+    if wire == "passes_per_day":
+        return "passes_per_day", number
+    return None
+
 
 _BY_KEY: Final = {setting.key: setting for setting in SETTINGS}
 

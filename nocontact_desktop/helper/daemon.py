@@ -13,6 +13,12 @@ It does exactly what DESIGN §2 allows:
 - expires passes on time: a ``loop.call_at`` timer on the monotonic clock, plus a wall-clock
   check on every tick, because the monotonic clock stops while the machine sleeps.
 
+It also holds the person's **commitment** (DESIGN §4a): the delay that every loosening waits
+for, the pass limits, and the pending changes. Due times are counted on a trusted elapsed
+counter that only a clock including suspend advances (``core/commitment/elapsed.py``), so
+setting the wall clock forward never makes a pending change due. Passes need a finished
+reflect countdown (``begin_reflect``), a length within the limit and one of the day's passes.
+
 State (blocklist, passes with absolute UTC expiry) lives in ``state_dir/state.json``
 (0600, written atomically), so blocks survive a restart and a pass that ran out while the
 helper was down is blocked again at once. If the state file is missing or unreadable the
@@ -45,13 +51,24 @@ from typing import Any, Final, Protocol
 from nocontact_desktop.core.atomic_file import write_private
 from nocontact_desktop.core.blocking import hosts_section
 from nocontact_desktop.core.blocking.domains import normalize_domain
-from nocontact_desktop.core.clock import Clock
+from nocontact_desktop.core.clock import BootClock, Clock, SystemClock
+from nocontact_desktop.core.commitment.elapsed import ElapsedMark, resume_elapsed
+from nocontact_desktop.core.commitment.rules import (
+    PASS_WINDOW_MINUTES,
+    REFLECT_VALID_SECONDS,
+    Commitment,
+    split_change,
+    subject_for,
+)
 from nocontact_desktop.core.errors import BadInput
 from nocontact_desktop.core.helper_link.protocol import (
     MAX_DOMAINS,
     MAX_PASS_MINUTES,
     PROTOCOL_VERSION,
+    BeginReflect,
+    CancelPending,
     ErrorCode,
+    GetCommitment,
     GetState,
     GrantPass,
     Hello,
@@ -60,6 +77,7 @@ from nocontact_desktop.core.helper_link.protocol import (
     Request,
     RevokePass,
     SetBlocklist,
+    SetCommitment,
     Subscribe,
 )
 from nocontact_desktop.helper.ipc_server import EventHub, IpcServer, PeerSocket
@@ -68,7 +86,11 @@ from nocontact_desktop.helper.listener import BlockedHit, Listener
 log = logging.getLogger(__name__)
 
 STATE_FILE_NAME: Final = "state.json"
-STATE_VERSION: Final = 1
+STATE_VERSION: Final = 2
+READABLE_STATE_VERSIONS: Final = frozenset({1, 2})
+HEARTBEAT_SECONDS: Final = 60.0  # how often the trusted clock reading is saved while idle
+MAX_OUTAGES: Final = 20
+MAX_PASS_GRANTS_KEPT: Final = 1000
 STATE_DIR_MODE: Final = 0o700
 STATE_FILE_MODE: Final = 0o600
 FULL_CHECK_EVERY_TICKS: Final = 30
@@ -85,7 +107,8 @@ class HelperConfig:
     ``listen_addresses`` are both where the listener binds and what every blocked name maps
     to in the hosts file, so they must be loopback addresses. ``pass_minute_seconds`` is a
     test knob (see ``--pass-minute-seconds`` in :mod:`nocontact_desktop.helper.main`): how
-    many seconds one pass "minute" lasts. It may only shorten passes (0 < value <= 60).
+    many seconds one helper "minute" lasts — of a pass, of the commitment delay and of the
+    day that limits the number of passes. It may only shorten them (0 < value <= 60).
     """
 
     hosts_file: Path
@@ -210,10 +233,49 @@ class SyncResult:
 
 
 @dataclass
+class _Pending:
+    """A loosening change waiting for its due time (``due``: trusted elapsed seconds)."""
+
+    id: int
+    kind: str  # unblock | delay | pass_max | passes_per_day
+    subject: str
+    due: float
+    domains: tuple[str, ...] = ()  # unblock: the names that come off the list
+    key: str | None = None  # a commitment value: its wire name...
+    value: int | None = None  # ...and the value it becomes
+
+
+@dataclass
+class _Reflect:
+    started: float  # trusted elapsed seconds
+    countdown: float
+
+
+@dataclass
 class _LoadedState:
     blocklist: frozenset[str] = frozenset()
     passes: dict[str, datetime] = field(default_factory=dict)
     source: str = "empty"
+    commitment: Commitment = field(default_factory=Commitment)
+    pending: list[_Pending] = field(default_factory=list)
+    next_pending_id: int = 1
+    mark: ElapsedMark | None = None
+    pass_grants: list[float] = field(default_factory=list)
+    outages: list[dict[str, str | None]] = field(default_factory=list)
+
+
+def _unblock_subject(domains: Iterable[str]) -> str:
+    """The name people know a batch by: the one most others are under (``instagram.com``,
+    not ``m.instagram.com`` or a sister domain like ``ig.me``), then the shortest."""
+    batch = list(domains)
+
+    def under(name: str) -> int:
+        return sum(1 for other in batch if other.endswith("." + name))
+
+    names = sorted(batch, key=lambda name: (-under(name), name.count("."), len(name), name))
+    if not names:
+        return ""
+    return names[0] if len(names) == 1 else f"{names[0]} (+{len(names) - 1} names)"
 
 
 def _file_signature(path: Path) -> tuple[int, int, int, int, int] | None:
@@ -241,9 +303,13 @@ class HelperDaemon:
         peer_uid: Callable[[PeerSocket], int] | None = None,
         flush_dns: Callable[[], object] | None = None,
         listener_factory: ListenerFactory | None = default_listener_factory,
+        boot_clock: BootClock | None = None,
     ) -> None:
         self.config = config
         self._clock = clock
+        if boot_clock is None:
+            boot_clock = clock if isinstance(clock, BootClock) else SystemClock()
+        self._boot = boot_clock
         if peer_uid is None or flush_dns is None:
             from nocontact_desktop import platform  # noqa: PLC0415 - only when not injected
 
@@ -276,6 +342,17 @@ class HelperDaemon:
         self._listener_error: str | None = None
         self._last_error: str | None = None
         self._started = False
+        # The commitment (DESIGN §4a); see the module text.
+        self._commitment = Commitment()
+        self._pending: list[_Pending] = []
+        self._next_pending_id = 1
+        self._elapsed_base = 0.0
+        self._boot_base = 0.0
+        self._last_heartbeat = 0.0
+        self._pass_grants: list[float] = []
+        self._reflects: dict[str, _Reflect] = {}
+        self._outages: list[dict[str, str | None]] = []
+        self._pending_timer: asyncio.TimerHandle | None = None
 
     # ------------------------------------------------------------------ life cycle
 
@@ -308,6 +385,7 @@ class HelperDaemon:
             log.info("helper: removed %d temporary files left by an interrupted write", removed)
         loaded = await loop.run_in_executor(self._io, self._load_state)
         self._blocklist = loaded.blocklist
+        await self._resume_commitment(loaded)
         now = self._clock.now()
         cap = timedelta(seconds=MAX_PASS_MINUTES * self.config.pass_minute_seconds)
         for name, expires_at in loaded.passes.items():
@@ -337,6 +415,7 @@ class HelperDaemon:
             result.found_state,
         )
         self._schedule_expiry()
+        self._schedule_pending()
         await self._start_listener()
         await self._ipc.start_serving()
         self._tick_task = asyncio.create_task(self._tick_forever(), name="helper-tick")
@@ -352,6 +431,9 @@ class HelperDaemon:
         if self._expiry_timer is not None:
             self._expiry_timer.cancel()
             self._expiry_timer = None
+        if self._pending_timer is not None:
+            self._pending_timer.cancel()
+            self._pending_timer = None
         await self._ipc.close()
         if self._listener is not None:
             with contextlib.suppress(Exception):
@@ -365,6 +447,7 @@ class HelperDaemon:
             async with self._lock:
                 self._active = self._blocklist  # no pass may outlive the helper
                 try:
+                    await self._save_state()  # the trusted clock reading, as late as possible
                     await self._sync()
                 except Exception as error:  # keep stopping; the error is what matters
                     log.error("helper: could not restore blocks on stop: %s", error)
@@ -403,24 +486,343 @@ class HelperDaemon:
                 return await self._grant_pass(domains, minutes)
             case RevokePass(domains):
                 return await self._revoke_pass(domains)
+            case GetCommitment():
+                return self._commitment_view()
+            case SetCommitment():
+                return await self._set_commitment(request.values())
+            case CancelPending(pending_id):
+                return await self._cancel_pending(pending_id)
+            case BeginReflect(domains, seconds):
+                return self._begin_reflect(domains, seconds)
             case Subscribe():  # handled by the IPC server itself
                 raise ProtocolError(ErrorCode.BAD_REQUEST, "subscribe is handled by the server")
         raise ProtocolError(ErrorCode.UNKNOWN_COMMAND, "unknown command")
 
     async def _set_blocklist(self, names: frozenset[str]) -> Mapping[str, Any]:
+        """Adding is immediate; names dropped under a commitment stay until they are due."""
+        cancelled: list[_Pending] = []
+        added: _Pending | None = None
         async with self._lock:
-            self._blocklist = names
-            for name in [n for n in self._passes if n not in names]:
+            # A name asked for again cancels its pending removal (tightening is immediate).
+            for entry in [p for p in self._pending if p.kind == "unblock"]:
+                keep = tuple(name for name in entry.domains if name not in names)
+                if not keep:
+                    self._pending.remove(entry)
+                    cancelled.append(entry)
+                elif keep != entry.domains:
+                    entry.domains = keep
+                    entry.subject = _unblock_subject(keep)
+            held = self._pending_unblock_names()
+            dropped = self._blocklist - names - held
+            if dropped and self._delay_seconds() > 0:
+                added = self._new_pending(
+                    "unblock", _unblock_subject(dropped), domains=tuple(sorted(dropped))
+                )
+                held |= dropped
+            self._blocklist = names | held
+            for name in [n for n in self._passes if n not in self._blocklist]:
                 del self._passes[name]  # no longer listed: nothing left to pass
             self._recompute_active()
             await self._save_state()
             result = await self._sync_or_fail()
             self._schedule_expiry()
-        log.info("helper: blocklist set: %d names (%d blocked now)", len(names), len(self._active))
-        self._publish(
-            {"event": "blocklist_applied", "count": len(names), "active": len(self._active)}
+            self._schedule_pending()
+        count = len(self._blocklist)
+        log.info("helper: blocklist set: %d names (%d blocked now)", count, len(self._active))
+        self._publish({"event": "blocklist_applied", "count": count, "active": len(self._active)})
+        for entry in cancelled:
+            self._publish({"event": "pending_cancelled", **self._public(entry)})
+        if added is not None:
+            self._publish({"event": "pending_added", **self._public(added)})
+        return {
+            "count": count,
+            "active": len(self._active),
+            "changed": result.changed,
+            "pending": [self._public(added)] if added is not None else [],
+            "held": sorted(self._pending_unblock_names()),
+        }
+
+    # ------------------------------------------------------------------ commitment
+
+    def _minute(self) -> float:
+        return self.config.pass_minute_seconds
+
+    def _delay_seconds(self) -> float:
+        return self._commitment.delay_minutes * self._minute()
+
+    def elapsed(self) -> float:
+        """Trusted elapsed seconds: advanced only by the boot-time clock (see the module)."""
+        return self._elapsed_base + max(0.0, self._boot.boottime() - self._boot_base)
+
+    def _pending_unblock_names(self) -> frozenset[str]:
+        return frozenset(name for p in self._pending if p.kind == "unblock" for name in p.domains)
+
+    def _new_pending(
+        self,
+        kind: str,
+        subject: str,
+        *,
+        domains: tuple[str, ...] = (),
+        key: str | None = None,
+        value: int | None = None,
+    ) -> _Pending:
+        entry = _Pending(
+            self._next_pending_id,
+            kind,
+            subject,
+            self.elapsed() + self._delay_seconds(),
+            domains,
+            key,
+            value,
         )
-        return {"count": len(names), "active": len(self._active), "changed": result.changed}
+        self._next_pending_id += 1
+        self._pending.append(entry)
+        return entry
+
+    def _public(self, entry: _Pending) -> dict[str, Any]:
+        remaining = max(0.0, entry.due - self.elapsed())
+        view: dict[str, Any] = {
+            "id": entry.id,
+            "kind": entry.kind,
+            "subject": entry.subject,
+            # Shown to people: wall now + what is left on the trusted clock.
+            "due_at": iso_utc(self._clock.now() + timedelta(seconds=remaining)),
+            "remaining_seconds": round(remaining, 1),
+        }
+        if entry.kind == "unblock":
+            view["domains"] = list(entry.domains)
+        else:
+            view["value"] = entry.value
+        return view
+
+    def _commitment_view(self) -> dict[str, Any]:
+        used = self._passes_used()
+        return {
+            **self._commitment.as_dict(),
+            "pending": [self._public(p) for p in sorted(self._pending, key=lambda p: p.due)],
+            "passes_used": used,
+            "passes_left": max(0, self._commitment.passes_per_day - used),
+        }
+
+    def _passes_used(self) -> int:
+        since = self.elapsed() - PASS_WINDOW_MINUTES * self._minute()
+        self._pass_grants = [at for at in self._pass_grants if at > since]
+        return len(self._pass_grants)
+
+    async def _set_commitment(self, values: Mapping[str, int]) -> Mapping[str, Any]:
+        """Tighter values apply now; looser ones wait for the delay in force (DESIGN §4a)."""
+        added: list[_Pending] = []
+        cancelled: list[_Pending] = []
+        async with self._lock:
+            now_values, later, _same = split_change(self._commitment, values)
+            for key, value in now_values.items():
+                self._commitment = self._commitment.with_value(key, value)
+                # The newest wish wins: a pending loosening of the same value is void.
+                for entry in [p for p in self._pending if p.key == key]:
+                    self._pending.remove(entry)
+                    cancelled.append(entry)
+            applied = dict(now_values)
+            for key, value in later.items():
+                for entry in [p for p in self._pending if p.key == key]:
+                    self._pending.remove(entry)  # replaced by this request (and its own wait)
+                    cancelled.append(entry)
+                if self._delay_seconds() <= 0:
+                    self._commitment = self._commitment.with_value(key, value)
+                    applied[key] = value
+                    continue
+                kind = {"delay_minutes": "delay", "pass_max_minutes": "pass_max"}.get(key, key)
+                added.append(
+                    self._new_pending(kind, subject_for(key, value), key=key, value=value)
+                )
+            await self._save_state()
+            self._schedule_pending()
+        if applied:
+            log.info("helper: commitment tightened or set: %s", ", ".join(sorted(applied)))
+            self._publish({"event": "commitment_changed", **self._commitment.as_dict()})
+        for entry in cancelled:
+            self._publish({"event": "pending_cancelled", **self._public(entry)})
+        for entry in added:
+            self._publish({"event": "pending_added", **self._public(entry)})
+        return {
+            **self._commitment_view(),
+            "applied": sorted(applied),
+            "added": [self._public(p) for p in added],
+        }
+
+    async def _cancel_pending(self, pending_id: int) -> Mapping[str, Any]:
+        async with self._lock:
+            entry = next((p for p in self._pending if p.id == pending_id), None)
+            if entry is None:
+                raise ProtocolError(
+                    ErrorCode.NOT_FOUND, f"no pending change {pending_id}: see get_commitment"
+                )
+            view = self._public(entry)
+            self._pending.remove(entry)  # its names simply stay blocked
+            await self._save_state()
+            self._schedule_pending()
+        log.info("helper: pending change %d cancelled", pending_id)
+        self._publish({"event": "pending_cancelled", **view})
+        return {"cancelled": view}
+
+    def _begin_reflect(self, domains: tuple[str, ...], seconds: int) -> Mapping[str, Any]:
+        now = self.elapsed()
+        stale = now - seconds - REFLECT_VALID_SECONDS
+        for name in [n for n, r in self._reflects.items() if r.started + r.countdown < stale]:
+            del self._reflects[name]
+        if len(self._reflects) + len(domains) > MAX_DOMAINS:  # bounded, oldest go first
+            for name, _r in sorted(self._reflects.items(), key=lambda item: item[1].started)[
+                : len(domains)
+            ]:
+                del self._reflects[name]
+        countdown = seconds * self._minute() / 60.0  # the test knob shortens it too
+        for name in domains:
+            self._reflects[name] = _Reflect(now, countdown)
+        ready = self._clock.now() + timedelta(seconds=countdown)
+        return {"domains": list(domains), "countdown_seconds": seconds, "ready_at": iso_utc(ready)}
+
+    def _check_pass_allowed(self, domains: tuple[str, ...], minutes: int) -> None:
+        """Refuse a pass over the limit, over the day's number, or before the countdown."""
+        limit = self._commitment.pass_max_minutes
+        if minutes > limit:
+            raise ProtocolError(
+                ErrorCode.PASS_TOO_LONG,
+                f"a pass of {minutes} minutes is longer than your commitment allows "
+                f"({limit} minutes); raising the limit waits for your commitment delay",
+            )
+        used = self._passes_used()
+        if used >= self._commitment.passes_per_day:
+            if self._pass_grants:
+                wait = min(self._pass_grants) + PASS_WINDOW_MINUTES * self._minute()
+                at = self._clock.now() + timedelta(seconds=max(0.0, wait - self.elapsed()))
+                when = f"; the next one is possible at {iso_utc(at)}"
+            else:
+                when = ""
+            raise ProtocolError(
+                ErrorCode.NO_PASSES_LEFT,
+                f"no passes left: your commitment allows {self._commitment.passes_per_day} "
+                f"a day and {used} were used in the last 24 hours{when}",
+            )
+        now = self.elapsed()
+        for name in domains:
+            reflect = self._reflects.get(name)
+            ready = reflect.started + reflect.countdown if reflect is not None else None
+            if reflect is None or ready is None or now - ready > REFLECT_VALID_SECONDS:
+                raise ProtocolError(
+                    ErrorCode.REFLECT_FIRST,
+                    f"a pass starts only after the reflect countdown: {name} has none "
+                    "(send begin_reflect and wait for its countdown)",
+                )
+            if now < ready:
+                raise ProtocolError(
+                    ErrorCode.REFLECT_FIRST,
+                    f"a pass starts only after the reflect countdown: {name} needs "
+                    f"{ready - now:.0f} more seconds",
+                )
+
+    async def _resume_commitment(self, loaded: _LoadedState) -> None:
+        """Continue the trusted clock, and notice protection that was off while we were down."""
+        self._commitment = loaded.commitment
+        self._pending = loaded.pending
+        self._next_pending_id = loaded.next_pending_id
+        self._pass_grants = loaded.pass_grants[-MAX_PASS_GRANTS_KEPT:]
+        self._outages = loaded.outages[-MAX_OUTAGES:]
+        saved = loaded.mark
+        longest = max(
+            [self._delay_seconds()]
+            + [p.due - saved.elapsed for p in self._pending if saved is not None]
+        )
+        resumed = resume_elapsed(
+            saved,
+            boottime=self._boot.boottime(),
+            boot_id=self._boot.boot_id(),
+            wall=self._clock.now(),
+            cap_seconds=longest,
+        )
+        self._elapsed_base = resumed.elapsed
+        self._boot_base = self._boot.boottime()
+        self._last_heartbeat = self._boot_base
+        if resumed.how != "fresh":
+            log.info("helper: trusted clock resumed (%s, %.0f s credited)", resumed.how,
+                     resumed.credited)
+        if loaded.source != "state file":
+            return
+        # Names that must be in the section: at our last stop every listed name was put
+        # back (passes end with the helper), so a missing one means someone removed it.
+        expected = loaded.blocklist - loaded.passes.keys()
+        if not expected:
+            return
+        loop = asyncio.get_running_loop()
+        data = await loop.run_in_executor(self._io, self._read_hosts)
+        on_disk = hosts_section.read_section_names(data)
+        if on_disk is not None and expected <= on_disk:
+            return
+        outage: dict[str, str | None] = {
+            "from": iso_utc(saved.wall) if saved is not None else None,
+            "to": iso_utc(self._clock.now()),
+            "found": _state_name(hosts_section.section_state(data)),
+        }
+        self._outages = [*self._outages, outage][-MAX_OUTAGES:]
+        log.warning("helper: the section was removed while the helper was stopped; restoring it")
+
+    def _schedule_pending(self) -> None:
+        if self._pending_timer is not None:
+            self._pending_timer.cancel()
+            self._pending_timer = None
+        if self._pending:
+            remaining = max(0.0, min(p.due for p in self._pending) - self.elapsed())
+            loop = asyncio.get_running_loop()
+            # The loop's clock stops in suspend; the tick checks the trusted clock as well.
+            self._pending_timer = loop.call_later(remaining + 0.001, self._on_pending_timer)
+
+    def _on_pending_timer(self) -> None:
+        self._pending_timer = None
+        task = asyncio.ensure_future(self._apply_due_or_note())
+        self._background.add(task)
+        task.add_done_callback(self._background.discard)
+
+    async def _apply_due_or_note(self) -> None:
+        try:
+            await self._apply_due_pending()
+        except Exception as error:  # the tick retries
+            self._note_error("pending change", error)
+
+    def _due_pending(self) -> list[_Pending]:
+        now = self.elapsed()
+        return [p for p in self._pending if p.due <= now]
+
+    async def _commitment_tick(self) -> None:
+        """Each tick: apply pending changes that came due; now and then save the clock."""
+        if self._due_pending():
+            await self._apply_due_pending()
+        beat_due = self._boot.boottime() - self._last_heartbeat >= HEARTBEAT_SECONDS
+        if beat_due and not self._lock.locked():
+            async with self._lock:
+                await self._save_state()
+
+    async def _apply_due_pending(self) -> None:
+        async with self._lock:
+            due = self._due_pending()
+            for entry in due:
+                self._pending.remove(entry)
+                if entry.kind == "unblock":
+                    self._blocklist = self._blocklist - frozenset(entry.domains)
+                    for name in entry.domains:
+                        self._passes.pop(name, None)
+                elif entry.key is not None and entry.value is not None:
+                    self._commitment = self._commitment.with_value(entry.key, entry.value)
+            if due:
+                self._recompute_active()
+                await self._save_state()
+                try:
+                    await self._sync()
+                except Exception as error:
+                    self._note_error("hosts file", error)  # the tick retries
+                self._schedule_expiry()
+            self._schedule_pending()
+        for entry in due:
+            log.info("helper: pending change %d (%s) took effect", entry.id, entry.kind)
+            view = self._public(entry)
+            self._publish({"event": "pending_applied", **view})
 
     async def _grant_pass(self, domains: tuple[str, ...], minutes: int) -> Mapping[str, Any]:
         seconds = minutes * self.config.pass_minute_seconds
@@ -433,6 +835,10 @@ class HelperDaemon:
                     ErrorCode.NOT_ON_BLOCKLIST,
                     f"not on the blocklist, so no pass is needed: {shown}",
                 )
+            self._check_pass_allowed(domains, minutes)
+            for name in domains:
+                self._reflects.pop(name, None)  # one pass per reflect moment
+            self._pass_grants.append(self.elapsed())
             expires_at = self._clock.now() + timedelta(seconds=seconds)
             deadline = loop.time() + seconds
             for name in domains:
@@ -513,6 +919,8 @@ class HelperDaemon:
             "events_dropped": self.hub.dropped_total,
             "refused_connections": self._ipc.refused,
             "last_error": self._last_error,
+            "commitment": self._commitment_view(),
+            "outages": list(self._outages),
         }
 
     # ------------------------------------------------------------------ listener
@@ -610,6 +1018,7 @@ class HelperDaemon:
     async def _tick(self) -> None:
         if self._due_passes():
             await self._expire_due()
+        await self._commitment_tick()
         if self._lock.locked():
             return  # a command is writing right now; look again next tick
         self._ticks_since_full_check += 1
@@ -719,7 +1128,24 @@ class HelperDaemon:
 
     async def _save_state(self) -> None:
         loop = asyncio.get_running_loop()
-        data = _render_state(self._blocklist, {n: p.expires_at for n, p in self._passes.items()})
+        boottime = self._boot.boottime()
+        self._last_heartbeat = boottime
+        extra = {
+            "commitment": self._commitment.as_dict(),
+            "pending": [_pending_document(p) for p in self._pending],
+            "next_pending_id": self._next_pending_id,
+            "clock": {
+                "elapsed": self.elapsed(),
+                "boottime": boottime,
+                "boot_id": self._boot.boot_id(),
+                "wall": iso_utc(self._clock.now()),
+            },
+            "pass_grants": self._pass_grants[-MAX_PASS_GRANTS_KEPT:],
+            "outages": self._outages[-MAX_OUTAGES:],
+        }
+        data = _render_state(
+            self._blocklist, {n: p.expires_at for n, p in self._passes.items()}, extra
+        )
         await loop.run_in_executor(
             self._io, functools.partial(write_private, mode=STATE_FILE_MODE), self._state_file, data
         )
@@ -759,18 +1185,105 @@ def _label_bound(bound: list[tuple[str, int]]) -> list[dict[str, Any]]:
     ]
 
 
-def _render_state(blocklist: Iterable[str], passes: Mapping[str, datetime]) -> bytes:
+def _render_state(
+    blocklist: Iterable[str],
+    passes: Mapping[str, datetime],
+    extra: Mapping[str, Any] | None = None,
+) -> bytes:
     document = {
         "version": STATE_VERSION,
         "blocklist": sorted(blocklist),
         "passes": {name: iso_utc(at) for name, at in sorted(passes.items())},
+        **(extra or {}),
     }
     return (json.dumps(document, indent=1) + "\n").encode("ascii")
 
 
+def _pending_document(entry: _Pending) -> dict[str, Any]:
+    return {
+        "id": entry.id,
+        "kind": entry.kind,
+        "subject": entry.subject,
+        "due_elapsed": entry.due,
+        "domains": list(entry.domains),
+        "key": entry.key,
+        "value": entry.value,
+    }
+
+
+def _number(value: object, what: str) -> float:
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise TypeError(f"{what} is not a number")
+    return float(value)
+
+
+def _parse_commitment_parts(document: Mapping[str, Any], loaded: _LoadedState) -> None:
+    """The version 2 parts: commitment, pending changes, trusted clock, passes, outages."""
+    values = document["commitment"]
+    if not isinstance(values, dict):
+        raise TypeError("commitment is not an object")
+    loaded.commitment = Commitment(**{key: values[key] for key in Commitment().as_dict()})
+    pending: list[_Pending] = []
+    raw_pending = document["pending"]
+    if not isinstance(raw_pending, list):
+        raise TypeError("pending is not a list")
+    for item in raw_pending:
+        if not isinstance(item, dict) or item.get("kind") not in {
+            "unblock",
+            "delay",
+            "pass_max",
+            "passes_per_day",
+        }:
+            raise TypeError("pending change has the wrong shape")
+        key, value = item.get("key"), item.get("value")
+        if item["kind"] != "unblock":
+            if not isinstance(key, str) or type(value) is not int:
+                raise TypeError("pending commitment change has no value")
+            Commitment().with_value(key, value)  # validated
+        domains = tuple(normalize_domain(str(name)) for name in item.get("domains", []))
+        pending.append(
+            _Pending(
+                int(item["id"]),
+                str(item["kind"]),
+                str(item["subject"]),
+                _number(item["due_elapsed"], "due"),
+                domains,
+                key if isinstance(key, str) else None,
+                value if type(value) is int else None,
+            )
+        )
+    loaded.pending = pending
+    loaded.next_pending_id = max([int(document["next_pending_id"]), *(p.id + 1 for p in pending)])
+    clock = document["clock"]
+    if not isinstance(clock, dict):
+        raise TypeError("clock is not an object")
+    wall = datetime.fromisoformat(str(clock["wall"]))
+    if wall.tzinfo is None:
+        raise ValueError("clock reading has no time zone")
+    boot_id = clock.get("boot_id")
+    loaded.mark = ElapsedMark(
+        _number(clock["elapsed"], "elapsed"),
+        _number(clock["boottime"], "boottime"),
+        boot_id if isinstance(boot_id, str) else None,
+        wall.astimezone(UTC),
+    )
+    grants = document.get("pass_grants", [])
+    if not isinstance(grants, list):
+        raise TypeError("pass_grants is not a list")
+    loaded.pass_grants = [_number(at, "pass grant") for at in grants]
+    outages = document.get("outages", [])
+    if not isinstance(outages, list):
+        raise TypeError("outages is not a list")
+    loaded.outages = [
+        {key: (str(o[key]) if o.get(key) is not None else None) for key in ("from", "to", "found")}
+        for o in outages
+        if isinstance(o, dict)
+    ]
+
+
 def _parse_state(raw: bytes) -> _LoadedState:
     document = json.loads(raw.decode("utf-8"))
-    if not isinstance(document, dict) or document.get("version") != STATE_VERSION:
+    if not isinstance(document, dict) or document.get("version") not in READABLE_STATE_VERSIONS:
         raise ValueError("unknown state file version")
     blocklist = document["blocklist"]
     passes = document["passes"]
@@ -789,6 +1302,12 @@ def _parse_state(raw: bytes) -> _LoadedState:
         if expires_at.tzinfo is None:
             raise ValueError("pass expiry has no time zone")
         loaded[normalize_domain(name)] = expires_at.astimezone(UTC)
-    return _LoadedState(names, loaded, "state file")
+    result = _LoadedState(names, loaded, "state file")
+    if document["version"] >= 2:
+        _parse_commitment_parts(document, result)
+        held = frozenset(name for p in result.pending if p.kind == "unblock" for name in p.domains)
+        if not held <= names:
+            raise ValueError("a pending removal names a name that is not listed")
+    return result
 
 

@@ -6,10 +6,12 @@ stderr naming the input and why), 1 the helper could not start or failed.
 Logs go to stderr as fixed messages with counts; domain names only at ``--debug``; request
 bytes and free text never.
 
-Test knobs (hidden from ``--help``): ``--pass-minute-seconds S`` makes one pass "minute" last S
-seconds so tests can watch a pass expire; it only accepts 0 < S <= 60, so it can shorten passes
-but never lengthen them. ``--ipc-read-timeout S`` (default 10) is how long a client may take to
-send a complete request. Only whoever starts the (root) helper can set either.
+Test knobs (hidden from ``--help``): ``--pass-minute-seconds S`` makes one helper "minute" last
+S seconds — of a pass, of the commitment delay, of the 24 hours that limit the number of
+passes, and of the reflect countdown — so tests can watch them end; it only accepts
+0 < S <= 60, so it can shorten them but never lengthen them. ``--ipc-read-timeout S``
+(default 10) is how long a client may take to send a complete request. Only whoever starts
+the (root) helper can set either.
 """
 
 from __future__ import annotations

@@ -6,8 +6,10 @@ import logging
 import os
 import sys
 import time
+from collections.abc import Callable
+from datetime import datetime, timedelta
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from nocontact_desktop.core.paths import ensure_private_dir
 from nocontact_desktop.core.storage.vault import KeyUnavailable, open_data
@@ -18,6 +20,7 @@ from nocontact_desktop.ui.single_instance import SingleInstance
 from nocontact_desktop.ui.tray.icon import app_icon, day_icon
 
 if TYPE_CHECKING:
+    from nocontact_desktop.core.blocking.reconcile import Reconciled
     from nocontact_desktop.core.clock import Clock
     from nocontact_desktop.core.storage.store import Store
     from nocontact_desktop.core.streak.count import StreakSummary
@@ -38,6 +41,12 @@ DOCK_POLL_SLOW_MS = 500
 DOCK_FAST_CHECKS = 100
 # If docking is not seen by then, the rest of start-up goes ahead anyway.
 FINISH_START_AFTER_MS = 2000
+PROTECTION_GAPS_KEY = "protection_gaps"  # outages the helper found at its start (History)
+COMMITMENT_TO_SEND_KEY = "commitment_to_send"  # chosen while the helper was not running
+HELPER_OFF_NOTE = (
+    "Blocking is off: the helper is not running, so nothing holds this commitment yet. "
+    "Turn blocking on from the Blocked page."
+)
 
 
 def autostart_command(data_dir: Path | None) -> list[str]:
@@ -197,22 +206,188 @@ class TrayApp(QtCore.QObject):
 
     def _setup_blocking(self, socket_path: Path) -> None:
         from nocontact_desktop.core.blocking.blocklist import push_to_helper  # noqa: PLC0415
+        from nocontact_desktop.core.helper_link.client import HelperClient  # noqa: PLC0415 - see _build
         from nocontact_desktop.ui.controllers.blocked_sites import SiteAttempts  # noqa: PLC0415
         from nocontact_desktop.ui.pages.blocked_page import BlockedPage  # noqa: PLC0415
 
         # Listener hits → the delay dialog; the Blocked page shows and edits the list.
+        self.socket_path = socket_path
         self.site_attempts = SiteAttempts(self.store, self.clock, socket_path, parent=self)
         self.blocked_page = BlockedPage(
             self.store,
             self.clock.now,
             lambda domains: push_to_helper(domains, socket_path),
+            zone=self.clock.zone,
+            reflect=self.reflect_unblock,
+            cancel_pending=lambda pending_id: HelperClient(socket_path).cancel_pending(pending_id),
         )
         self.window.add_page("Blocked", self.blocked_page, before="Settings")
         self.site_attempts.helper_connected.connect(
             lambda up: None if up else self.blocked_page.set_helper_running(False)
         )
-        self.site_attempts.blocking_changed.connect(self.blocked_page.show_blocking)
+        self.site_attempts.blocking_changed.connect(self._on_blocking)
+        self.blocked_page.changed.connect(self.site_attempts.reconcile)
         self.blocked_page.set_helper_running(False)
+        # Pending changes in the tray menu, each with its one-click cancel.
+        self.pending_menu = QtWidgets.QMenu("Waiting for your commitment", self.menu)
+        self.menu.insertMenu(self.open_action, self.pending_menu)
+        self.pending_menu.menuAction().setVisible(False)
+
+    # -- the commitment (DESIGN §4a) ---------------------------------------------------------
+
+    def _on_blocking(self, result: Reconciled) -> None:
+        """What the helper holds: the list, pending changes, the commitment, outages."""
+        self.blocked_page.show_blocking(result)
+        self.blocked_page.show_pending(result.pending)
+        self.blocked_page.reload()
+        self.show_pending_in_menu(result.pending)
+        state = result.helper_state
+        if state is None:
+            return
+        commitment = state.get("commitment")
+        if isinstance(commitment, dict):
+            self._sync_commitment_settings(commitment)
+        gaps = [g for g in state.get("outages", []) if isinstance(g, dict)]
+        if gaps and gaps != self.store.setting(PROTECTION_GAPS_KEY, []):
+            self.store.set_setting(PROTECTION_GAPS_KEY, gaps[-20:])
+
+    def show_pending_in_menu(self, pending: list[dict[str, Any]]) -> None:
+        """List pending changes in the tray menu with "Keep it blocked"."""
+        from nocontact_desktop.ui.pages.blocked_page import keep_label  # noqa: PLC0415 - see _build
+        self.pending_menu.clear()
+        for entry in pending:
+            text = self.blocked_page.pending_text(entry)
+            label_action = self.pending_menu.addAction(text[0].upper() + text[1:])
+            label_action.setEnabled(False)
+            keep = self.pending_menu.addAction(f"   {keep_label(str(entry.get('kind')))}")
+            pending_id = int(entry["id"])
+            keep.triggered.connect(lambda _c=False, i=pending_id: self.blocked_page.keep(i))
+        self.pending_menu.setTitle(f"Waiting for your commitment ({len(pending)})")
+        self.pending_menu.menuAction().setVisible(bool(pending))
+
+    def _delay_words(self) -> str:
+        from nocontact_desktop.core.commitment.rules import format_duration  # noqa: PLC0415 - see _build
+        state = self.site_attempts.last_state or {}
+        commitment = state.get("commitment") or {}
+        minutes = int(commitment.get("delay_minutes", 0)) if isinstance(commitment, dict) else 0
+        if minutes <= 0:
+            return "no commitment delay is set, so it happens at once"
+        return f"it takes effect after your commitment delay ({format_duration(minutes)})"
+
+    def reflect_unblock(self, targets: list[str], go: Callable[[], None]) -> None:
+        """Unblocking is a loosening: the reflect moment first, then it waits for the delay."""
+        from nocontact_desktop.core.reflect.attempts import ReflectRules  # noqa: PLC0415 - see _build
+        attempt = ReflectRules.change_attempt(
+            "unblock", f"Unblock {', '.join(targets)}", self._delay_words()
+        )
+        self.site_attempts.flow.show(
+            attempt, lambda outcome, _m: go() if outcome == "opened" else None
+        )
+
+    def _sync_commitment_settings(self, commitment: dict[str, Any]) -> None:
+        """Show the helper's values (it is the authority); send one chosen while it was off."""
+        from nocontact_desktop.core.commitment.rules import direction  # noqa: PLC0415 - see _build
+        from nocontact_desktop.core.settings import commitment_setting  # noqa: PLC0415 - see _build
+        wanted = self.store.setting(COMMITMENT_TO_SEND_KEY, None)
+        if isinstance(wanted, dict):
+            self.store.set_setting(COMMITMENT_TO_SEND_KEY, None)
+            tighter = {
+                wire: value
+                for wire, value in wanted.items()
+                if isinstance(value, int)
+                and direction(wire, int(commitment.get(wire, value)), value) == "tighten"
+            }
+            if tighter:
+                self._send_commitment(tighter)
+                return
+        for wire in ("delay_minutes", "pass_max_minutes", "passes_per_day"):
+            value = commitment.get(wire)
+            shown = commitment_setting(wire, value) if isinstance(value, int) else None
+            if shown is None:
+                continue
+            key, setting_value = shown
+            if self.settings.get(key) == setting_value:
+                continue
+            if any(p.get("key") == wire for p in commitment.get("pending", [])):
+                continue  # the person's choice is on its way; the note says when
+            self.settings.set(key, setting_value)
+            self.settings_form.show_value(key, setting_value)
+
+    def _send_commitment(self, values: dict[str, int]) -> dict[str, Any] | None:
+        from nocontact_desktop.core.helper_link.client import (  # noqa: PLC0415 - see _build
+            HelperClient,
+            HelperError,
+            HelperUnavailable,
+        )
+        try:
+            return HelperClient(self.socket_path).set_commitment(**values)
+        except HelperUnavailable:
+            return None
+        except HelperError as err:
+            log.warning("the helper refused the commitment: %s", err)
+            return None
+
+    def change_commitment(self, key: str, value: object) -> None:
+        """A commitment setting changed: tighter applies now, looser goes through reflect."""
+        from nocontact_desktop.core.commitment.rules import (  # noqa: PLC0415 - see _build
+            describe_pending,
+            direction,
+            format_duration,
+            when_text,
+        )
+        from nocontact_desktop.core.reflect.attempts import ReflectRules  # noqa: PLC0415 - see _build
+        from nocontact_desktop.core.settings import commitment_setting, commitment_value  # noqa: PLC0415 - see _build
+        wire, number = commitment_value(key, value)
+        state = self.site_attempts.last_state or {}
+        current = state.get("commitment") if isinstance(state.get("commitment"), dict) else None
+        if current is None or not self.site_attempts.connected:
+            self.settings_form.note(key, HELPER_OFF_NOTE)
+            stored = self.store.setting(COMMITMENT_TO_SEND_KEY, None)
+            pending = dict(stored) if isinstance(stored, dict) else {}
+            pending[wire] = number
+            self.store.set_setting(COMMITMENT_TO_SEND_KEY, pending)
+            return
+        way = direction(wire, int(current.get(wire, number)), number)
+
+        def send() -> None:
+            result = self._send_commitment({wire: number})
+            if result is None:
+                self.settings_form.note(key, HELPER_OFF_NOTE)
+                return
+            added = [e for e in result.get("added", []) if isinstance(e, dict)]
+            if added:
+                due = when_text(
+                    datetime.fromisoformat(str(added[0]["due_at"])),
+                    self.clock.zone(),
+                    self.clock.now(),
+                )
+                self.settings_form.note(
+                    key, f"This loosens your commitment, so it takes effect {due}."
+                )
+            else:
+                self.settings_form.note(key, "")
+            self.site_attempts.reconcile()
+
+        if way != "loosen" or int(current.get("delay_minutes", 0)) <= 0:
+            send()
+            return
+        what = describe_pending(
+            {"delay_minutes": "delay", "pass_max_minutes": "pass_max"}.get(wire, wire),
+            format_duration(number) if wire != "passes_per_day" else str(number),
+        )
+        attempt = ReflectRules.change_attempt(wire, what[0].upper() + what[1:],
+                                              self._delay_words())
+
+        def decided(outcome: str, _minutes: int | None) -> None:
+            if outcome == "opened":
+                send()
+                return
+            previous = commitment_setting(wire, int(current.get(wire, number)))
+            if previous is not None:  # they stayed with it: show what holds
+                self.settings.set(*previous)
+                self.settings_form.show_value(*previous)
+
+        self.site_attempts.flow.show(attempt, decided)
 
     def _setup_app_gate(self) -> None:
         from nocontact_desktop.ui.controllers.gated_apps import (  # noqa: PLC0415 - see _build
@@ -241,9 +416,20 @@ class TrayApp(QtCore.QObject):
         self.pause_menu = pause_menu
 
     def pause_gate(self, minutes: int) -> None:
-        """Pause the app gate for ``minutes`` (0 resumes it)."""
-        from datetime import timedelta  # noqa: PLC0415
+        """Pause the app gate for ``minutes`` (0 resumes it); pausing is a loosening."""
+        from nocontact_desktop.core.reflect.attempts import ReflectRules  # noqa: PLC0415 - see _build
+        if minutes > 0:
+            attempt = ReflectRules.change_attempt(
+                "pause-gate", f"Pause the app gate for {minutes} minutes", "your apps open freely"
+            )
+            self.site_attempts.flow.show(
+                attempt,
+                lambda outcome, _m: self._pause_gate_now(minutes) if outcome == "opened" else None,
+            )
+            return
+        self._pause_gate_now(0)
 
+    def _pause_gate_now(self, minutes: int) -> None:
         until = self.clock.now() + timedelta(minutes=minutes) if minutes > 0 else None
         self.app_gate.pause_until(until)
         self.apps_page.show_pause(until)
@@ -447,6 +633,7 @@ class TrayApp(QtCore.QObject):
 
     def run_onboarding(self) -> None:
         """The first-start questions; "Later" leaves the count unstarted."""
+        from nocontact_desktop.core.settings import commitment_value  # noqa: PLC0415 - see _build
         from nocontact_desktop.ui.windows.onboarding import OnboardingDialog  # noqa: PLC0415
 
         dialog = OnboardingDialog(self.clock, self.window)
@@ -463,12 +650,22 @@ class TrayApp(QtCore.QObject):
         login.setChecked(answers.start_at_login)
         self.set_start_at_login(answers.start_at_login)
         self.store.set_setting("onboarded", True)
+        if answers.commitment_delay != "none":
+            # Choosing a delay tightens: sent as soon as the helper answers.
+            self.settings.set("commitment_delay", answers.commitment_delay)
+            self.settings_form.show_value("commitment_delay", answers.commitment_delay)
+            wire, minutes = commitment_value("commitment_delay", answers.commitment_delay)
+            if self._send_commitment({wire: minutes}) is None:
+                self.store.set_setting(COMMITMENT_TO_SEND_KEY, {wire: minutes})
 
     def _apply_setting(self, key: str, value: object) -> None:
+        from nocontact_desktop.core.settings import COMMITMENT_KEYS  # noqa: PLC0415 - see _build
         if key == "start_at_login":
             self.set_start_at_login(bool(value))
         elif key == "daily_check_in":
             self.support.plan_check_in(value if isinstance(value, str) else None)
+        elif key in COMMITMENT_KEYS:
+            self.change_commitment(key, value)
 
     def set_start_at_login(self, enabled: bool) -> None:
         """Write or remove the desktop's own autostart entry."""

@@ -218,6 +218,8 @@ def main() -> int:
                 text=True,
             ).stdout
         )[0]["domains"]
+        HelperClient(sock).begin_reflect(domains, 5)  # 5 s countdown, scaled by the knob
+        time.sleep(5 * 3 / 60 + 0.1)
         HelperClient(sock).grant_pass(domains, 1)
         report["during_pass"] = lookup("www.instagram.com")
         wait_for(lambda: lookup("www.instagram.com") != [], 15)

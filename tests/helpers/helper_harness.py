@@ -133,6 +133,18 @@ class RunningHelper:
     def client(self, timeout: float = 5.0) -> HelperClient:
         return HelperClient(self.socket, timeout=timeout)
 
+    @property
+    def minute_seconds(self) -> float:
+        """How long one helper "minute" lasts (the ``--pass-minute-seconds`` knob)."""
+        args = self.extra_args
+        if "--pass-minute-seconds" in args:
+            return float(args[args.index("--pass-minute-seconds") + 1])
+        return 60.0
+
+    def grant_pass(self, domains: Sequence[str], minutes: int) -> dict[str, Any]:
+        """What the reflect dialog does: begin the reflect moment, wait its countdown, ask."""
+        return reflect_then_grant(self.client(), domains, minutes, self.minute_seconds)
+
     def stop(self, signum: int = signal.SIGTERM, timeout: float = 15.0) -> int:
         """Signal the helper and wait for it; its exit code."""
         assert self.process is not None
@@ -166,6 +178,15 @@ class RunningHelper:
     def cleanup(self) -> None:
         self.kill()
         shutil.rmtree(self.root, ignore_errors=True)
+
+
+def reflect_then_grant(
+    client: HelperClient, domains: Sequence[str], minutes: int, minute_seconds: float = 60.0
+) -> dict[str, Any]:
+    """``begin_reflect`` with the shortest countdown (5 s, scaled by the knob), then the pass."""
+    client.begin_reflect(domains, 5)
+    time.sleep(5 * minute_seconds / 60 + 0.05)
+    return client.grant_pass(domains, minutes)
 
 
 class EventCollector:

@@ -75,6 +75,8 @@ def resolver(root: Path) -> dict[str, Any]:
         report["unrelated"] = lookup("nas-box.test")
         report["localhost"] = lookup("localhost", socket.AF_INET)
 
+        client.begin_reflect([BLOCKED[1]], 5)  # a pass starts only after the countdown
+        time.sleep(5.1)
         client.grant_pass([BLOCKED[1]], 5)
         report["on_pass"] = lookup(BLOCKED[1])
         client.revoke_pass([BLOCKED[1]])

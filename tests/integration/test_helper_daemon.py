@@ -53,7 +53,7 @@ def test_set_blocklist_writes_the_section_and_keeps_everything_else(helper: Runn
     hello = client.hello()
     assert hello["version"] == 1 and hello["pid"] == helper.process.pid  # type: ignore[union-attr]
     result = client.set_blocklist(BLOCKLIST)
-    assert result == {"count": 3, "active": 3, "changed": True}
+    assert result == {"count": 3, "active": 3, "changed": True, "pending": [], "held": []}
     data = helper.hosts.read_bytes()
     assert data.startswith(HOSTS_ORIGINAL)
     assert section_state(data) == "ok"
@@ -340,7 +340,7 @@ def test_a_pass_unblocks_then_blocks_again_when_it_expires(root: Path) -> None:
         client = helper.client()
         client.set_blocklist(BLOCKLIST)
         with collecting(helper.socket) as events:
-            granted = client.grant_pass(["instagram.com", "www.instagram.com"], 2)
+            granted = helper.grant_pass(["instagram.com", "www.instagram.com"], 2)
             assert granted["minutes"] == 2
             started = events.wait("pass_started")
             assert started["domains"] == ["instagram.com", "www.instagram.com"]
@@ -360,7 +360,7 @@ def test_a_pass_unblocks_then_blocks_again_when_it_expires(root: Path) -> None:
 def test_a_pass_can_be_revoked(helper: RunningHelper) -> None:
     client = helper.client()
     client.set_blocklist(BLOCKLIST)
-    client.grant_pass(["m.instagram.com"], 30)
+    helper.grant_pass(["m.instagram.com"], 30)
     assert section_names(helper.hosts) == {"instagram.com", "www.instagram.com"}
     with collecting(helper.socket) as events:
         assert client.revoke_pass(["m.instagram.com", "instagram.com"]) == {
@@ -373,7 +373,7 @@ def test_a_pass_can_be_revoked(helper: RunningHelper) -> None:
 def test_removing_a_name_from_the_list_ends_its_pass(helper: RunningHelper) -> None:
     client = helper.client()
     client.set_blocklist(BLOCKLIST)
-    client.grant_pass(["m.instagram.com"], 30)
+    helper.grant_pass(["m.instagram.com"], 30)
     client.set_blocklist(["instagram.com"])
     assert client.get_state()["passes"] == []
     client.set_blocklist(BLOCKLIST)
@@ -387,7 +387,7 @@ def test_sigterm_leaves_the_section_and_a_restart_keeps_state_and_passes(root: P
     helper = RunningHelper(root).start()
     client = helper.client()
     client.set_blocklist(BLOCKLIST)
-    client.grant_pass(["m.instagram.com"], 30)
+    helper.grant_pass(["m.instagram.com"], 30)
     assert helper.stop(signal.SIGTERM) == 0
     # Stopped: nothing can end a pass, so every listed name is blocked again.
     assert section_names(helper.hosts) == frozenset(BLOCKLIST)
@@ -417,7 +417,7 @@ def test_a_pass_that_ran_out_while_the_helper_was_down_is_blocked_at_start(root:
     helper = RunningHelper(root, extra_args=["--pass-minute-seconds", "0.5"]).start()
     client = helper.client()
     client.set_blocklist(BLOCKLIST)
-    client.grant_pass(["instagram.com"], 2)  # one second
+    helper.grant_pass(["instagram.com"], 2)  # one second
     helper.stop(signal.SIGKILL)  # no clean stop: the name stays unblocked on disk
     assert section_names(helper.hosts) == {"m.instagram.com", "www.instagram.com"}
     time.sleep(1.5)
@@ -461,7 +461,7 @@ def test_bad_arguments_exit_2_with_one_line(root: Path) -> None:
 def test_a_tls_client_hello_to_a_blocked_name_reaches_a_subscriber(helper: RunningHelper) -> None:
     client = helper.client()
     client.set_blocklist(BLOCKLIST)
-    client.grant_pass(["m.instagram.com"], 30)
+    helper.grant_pass(["m.instagram.com"], 30)
     port = helper.listener_port("https")
     with collecting(helper.socket) as events:
         for name in ("unrelated.example", "m.instagram.com", "WWW.Instagram.com"):

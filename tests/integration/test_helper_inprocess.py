@@ -22,6 +22,7 @@ import pytest
 from nocontact_desktop.core.blocking.hosts_section import read_section_names
 from nocontact_desktop.core.clock import ManualClock
 from nocontact_desktop.core.helper_link.protocol import (
+    BeginReflect,
     ErrorCode,
     GetState,
     GrantPass,
@@ -81,6 +82,8 @@ def test_a_pass_ends_when_the_wall_clock_says_so_even_if_monotonic_time_stood_st
         await daemon.start()
         try:
             await daemon.execute(SetBlocklist(("a.example", "b.example")))
+            await daemon.execute(BeginReflect(("a.example",), 5))
+            clock.advance(timedelta(seconds=5))
             await daemon.execute(GrantPass(("a.example",), 30))
             names = read_section_names((tmp_path / "hosts").read_bytes())
             assert names == {"b.example"}
@@ -160,6 +163,8 @@ def test_lookup_matches_exact_names_in_the_section_only(
         await daemon.start()
         try:
             await daemon.execute(SetBlocklist(("example.com", "www.example.com")))
+            await daemon.execute(BeginReflect(("www.example.com",), 5))
+            clock.advance(timedelta(seconds=5))
             await daemon.execute(GrantPass(("www.example.com",), 5))
             assert daemon.lookup("EXAMPLE.com.") == "example.com"
             assert daemon.lookup("sub.example.com") is None  # not a parent-domain match

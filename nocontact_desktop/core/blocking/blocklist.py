@@ -2,6 +2,12 @@
 
 Targets name a person (a profile address), so the target text and handle are sealed; the
 domain names are not, since they end up in the hosts file in the clear anyway.
+
+Under a commitment (DESIGN §4a) removing a target is a request: the row stays, marked with
+``removal_requested_us``, while the helper still blocks its names (a pending removal), and is
+deleted once the helper no longer holds them (:meth:`Blocklist.settle`). :meth:`domains` is the
+list the person *wants* (what is pushed to the helper); :meth:`enforced_domains` also holds the
+names still waiting to come off.
 """
 
 from __future__ import annotations
@@ -9,14 +15,22 @@ from __future__ import annotations
 import json
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
 
 from nocontact_desktop.core.blocking.target import Target
 from nocontact_desktop.core.errors import BadInput
-from nocontact_desktop.core.storage.store import Store, to_us
+from nocontact_desktop.core.storage.store import Store, from_us, to_us
+
+
+@dataclass(frozen=True)
+class Removal:
+    """A target the person asked to unblock that the helper still blocks."""
+
+    requested_at: datetime
+    due_at: datetime | None  # as the helper last said; None: not known (yet)
 
 if TYPE_CHECKING:
-    from datetime import datetime
     from pathlib import Path
 
     from nocontact_desktop.core.blocking.presets import Presets
@@ -65,11 +79,31 @@ class Blocklist:
         return str(row[0] or "")
 
     def domains(self) -> list[str]:
-        """Every name to block: the sorted union over all targets (no unsealing needed)."""
+        """Every name the person wants blocked: the sorted union over the targets not asked
+        to be removed (no unsealing needed). This is the list pushed to the helper."""
+        names: set[str] = set()
+        sql = "SELECT domains FROM block_targets WHERE removal_requested_us IS NULL"
+        for (domains,) in self._store.connection.execute(sql):
+            names.update(json.loads(domains))
+        return sorted(names)
+
+    def enforced_domains(self) -> list[str]:
+        """Every listed name, including those waiting for their commitment delay."""
         names: set[str] = set()
         for (domains,) in self._store.connection.execute("SELECT domains FROM block_targets"):
             names.update(json.loads(domains))
         return sorted(names)
+
+    def removals(self) -> dict[int, Removal]:
+        """Row id → its pending removal, for the targets the person asked to unblock."""
+        sql = (
+            "SELECT id, removal_requested_us, removal_due_us FROM block_targets "
+            "WHERE removal_requested_us IS NOT NULL"
+        )
+        return {
+            int(row_id): Removal(from_us(requested), from_us(due) if due is not None else None)
+            for row_id, requested, due in self._store.connection.execute(sql)
+        }
 
     def parse(self, texts: Sequence[str]) -> list[Target]:
         """Parse every text (BadInput for the first bad one); duplicates collapse."""
@@ -84,9 +118,27 @@ class Blocklist:
         return list(parsed.values())
 
     def add(self, texts: Sequence[str], now: datetime) -> list[Target]:
-        """Add targets; returns those that were new (already listed ones are left as they are)."""
+        """Add targets; returns those that were new or taken back from a removal request.
+
+        Targets already listed are left as they are; one waiting to be unblocked is wanted
+        again at once (adding tightens, so it is immediate).
+        """
         wanted = self.parse(texts)
-        existing = {t.target for _, t in self.targets()}
+        rows = self.targets()
+        existing = {t.target for _, t in rows}
+        removals = self.removals()
+        back = [
+            (row_id, t)
+            for row_id, t in rows
+            if row_id in removals and t.target in {w.target for w in wanted}
+        ]
+        if back:
+            with self._store.transaction() as conn:
+                conn.executemany(
+                    "UPDATE block_targets SET removal_requested_us = NULL, removal_due_us = NULL "
+                    "WHERE id = ?",
+                    [(row_id,) for row_id, _ in back],
+                )
         new = [t for t in wanted if t.target not in existing]
         sealed = [
             (
@@ -105,10 +157,9 @@ class Blocklist:
                 " VALUES (?, ?, ?, ?, ?, ?)",
                 sealed,
             )
-        return new
+        return [t for _, t in back] + new
 
-    def remove(self, texts: Sequence[str]) -> list[Target]:
-        """Remove targets; BadInput (nothing removed) if one of them is not on the list."""
+    def _listed(self, texts: Sequence[str]) -> tuple[dict[str, Target], dict[str, int]]:
         from nocontact_desktop.core.blocking.targets import parse_target  # noqa: PLC0415
 
         if not texts:
@@ -118,25 +169,112 @@ class Blocklist:
         for text, target in pairs:
             if target.target not in by_text:
                 raise BadInput(f"{text!r} is not on your block list")
-        removed = {target.target: target for _, target in pairs}
+        return {target.target: target for _, target in pairs}, by_text
+
+    def remove(self, texts: Sequence[str]) -> list[Target]:
+        """Remove targets now; BadInput (nothing removed) if one of them is not on the list.
+
+        Used when no helper holds the names (blocking is off); with a helper, see
+        :meth:`request_removal`.
+        """
+        removed, by_text = self._listed(texts)
         with self._store.transaction() as conn:
             conn.executemany(
                 "DELETE FROM block_targets WHERE id = ?", [(by_text[t],) for t in removed]
             )
         return list(removed.values())
 
+    def request_removal(self, texts: Sequence[str], now: datetime) -> list[Target]:
+        """Mark targets as asked to be unblocked (the helper decides when); BadInput first."""
+        removed, by_text = self._listed(texts)
+        with self._store.transaction() as conn:
+            conn.executemany(
+                "UPDATE block_targets SET removal_requested_us = ? "
+                "WHERE id = ? AND removal_requested_us IS NULL",
+                [(to_us(now), by_text[t]) for t in removed],
+            )
+        return list(removed.values())
+
+    def keep(self, texts: Sequence[str]) -> list[Target]:
+        """Take back a removal request ("Keep it blocked"); returns the targets it applied to."""
+        wanted, by_text = self._listed(texts)
+        with self._store.transaction() as conn:
+            conn.executemany(
+                "UPDATE block_targets SET removal_requested_us = NULL, removal_due_us = NULL "
+                "WHERE id = ?",
+                [(by_text[t],) for t in wanted],
+            )
+        return list(wanted.values())
+
+    def settle(self, helper_state: dict[str, Any]) -> tuple[list[Target], list[Target]]:
+        """Bring removal requests in line with what the helper holds (it is the authority).
+
+        A requested target whose names the helper no longer blocks is deleted; one whose
+        names it holds under a pending removal gets that due time; one whose names it holds
+        with nothing pending (the removal was cancelled elsewhere) is kept. Returns
+        (deleted, kept).
+        """
+        held = set(helper_state.get("blocklist", []))
+        commitment = helper_state.get("commitment")
+        pending = commitment.get("pending", []) if isinstance(commitment, dict) else []
+        due_by_name: dict[str, str] = {}
+        for entry in pending:
+            if isinstance(entry, dict) and entry.get("kind") == "unblock":
+                for name in entry.get("domains", []):
+                    due_by_name[str(name)] = str(entry.get("due_at"))
+        wanted = set(self.domains())
+        removals = self.removals()
+        deleted: list[Target] = []
+        kept: list[Target] = []
+        updates: list[tuple[int | None, int | None, int]] = []
+        drop: list[int] = []
+        for row_id, target in self.targets():
+            removal = removals.get(row_id)
+            if removal is None:
+                continue
+            leaving = set(target.domains) - wanted
+            still = leaving & held
+            if not still:
+                drop.append(row_id)
+                deleted.append(target)
+                continue
+            dues = [due_by_name[name] for name in still if name in due_by_name]
+            if not dues:
+                updates.append((None, None, row_id))
+                kept.append(target)
+                continue
+            due = max(datetime.fromisoformat(text) for text in dues)
+            updates.append((to_us(removal.requested_at), to_us(due), row_id))
+        with self._store.transaction() as conn:
+            conn.executemany("DELETE FROM block_targets WHERE id = ?", [(i,) for i in drop])
+            conn.executemany(
+                "UPDATE block_targets SET removal_requested_us = ?, removal_due_us = ? "
+                "WHERE id = ?",
+                updates,
+            )
+        return deleted, kept
+
     def export(self) -> list[dict[str, object]]:
-        """JSON-ready entries: ``{target, kind, platform, handle, domains}``."""
-        return [
-            {
-                "target": t.target,
-                "kind": t.kind,
-                "platform": t.platform,
-                "handle": t.handle,
-                "domains": list(t.domains),
-            }
-            for _, t in self.targets()
-        ]
+        """JSON-ready entries: ``{target, kind, platform, handle, domains, pending_removal_at}``.
+
+        ``pending_removal_at`` is when the helper lets the target go (ISO 8601), else null.
+        """
+        removals = self.removals()
+        entries: list[dict[str, object]] = []
+        for row_id, t in self.targets():
+            removal = removals.get(row_id)
+            due = removal.due_at if removal is not None else None
+            entries.append(
+                {
+                    "target": t.target,
+                    "kind": t.kind,
+                    "platform": t.platform,
+                    "handle": t.handle,
+                    "domains": list(t.domains),
+                    "pending_removal_at": due.isoformat() if due is not None else None,
+                }
+            )
+        return entries
 
 
 
@@ -146,6 +284,8 @@ class PushResult:
 
     applied: bool
     message: str
+    state: dict[str, Any] | None = None  # the helper's get_state after the push
+    added: tuple[dict[str, Any], ...] = ()  # pending removals this push created
 
 
 BLOCKING_OFF = (
@@ -162,10 +302,14 @@ def push_to_helper(domains: Sequence[str], socket_path: Path) -> PushResult:
         HelperUnavailable,
     )
 
+    client = HelperClient(socket_path)
     try:
-        HelperClient(socket_path).set_blocklist(domains)
+        result = client.set_blocklist(domains)
+        state = client.get_state()
     except HelperUnavailable:
         return PushResult(False, BLOCKING_OFF)
     except HelperError as err:
         return PushResult(False, f"the helper refused the list: {err}")
-    return PushResult(True, f"blocking {len(domains)} names on this computer")
+    added = tuple(entry for entry in result.get("pending", []) if isinstance(entry, dict))
+    count = len(state.get("blocklist", domains))
+    return PushResult(True, f"blocking {count} names on this computer", state, added)

@@ -4,6 +4,10 @@ The helper reports the list it holds and whether the hosts file holds it. Whenev
 (tray or CLI) finds the helper's list differs from the stored list — on every connect and
 reconnect, after an install, after the helper restarted — it pushes the stored list. "Blocking
 is on" means the hosts file holds the person's list now; anything else says what differs.
+
+Under a commitment the helper also holds names the person asked to unblock until they are due
+(pending removals, DESIGN §4a). Those are not a difference: the list compared is the helper's
+blocklist minus its pending removals. Pushing the same list again never restarts a wait.
 """
 
 from __future__ import annotations
@@ -24,6 +28,12 @@ class Reconciled:
     state: BlockingState
     message: str
     pushed: bool = False
+    helper_state: dict[str, Any] | None = None  # the helper's get_state, when it answered
+
+    @property
+    def pending(self) -> list[dict[str, Any]]:
+        """The helper's pending changes (``{"id","kind","subject","due_at",...}``)."""
+        return pending_changes(self.helper_state or {})
 
     @property
     def on(self) -> bool:
@@ -36,13 +46,31 @@ def _holds(state: dict[str, Any]) -> bool:
     return isinstance(section, dict) and section.get("matches") is True
 
 
+def pending_changes(state: dict[str, Any]) -> list[dict[str, Any]]:
+    """The pending changes in a ``get_state`` answer (older helpers have none)."""
+    commitment = state.get("commitment")
+    pending = commitment.get("pending", []) if isinstance(commitment, dict) else []
+    return [entry for entry in pending if isinstance(entry, dict)]
+
+
+def wanted_by_helper(state: dict[str, Any]) -> list[str]:
+    """The helper's list without the names waiting to come off (pending removals)."""
+    leaving = {
+        str(name)
+        for entry in pending_changes(state)
+        if entry.get("kind") == "unblock"
+        for name in entry.get("domains", [])
+    }
+    return sorted(set(state.get("blocklist", [])) - leaving)
+
+
 def reconcile(client: HelperClient, stored: Sequence[str]) -> Reconciled:
     """Compare the helper's list with ``stored``; push ``stored`` if they differ."""
     wanted = sorted(set(stored))
     try:
         state = client.get_state()
         pushed = False
-        if sorted(state.get("blocklist", [])) != wanted:
+        if wanted_by_helper(state) != wanted:
             client.set_blocklist(wanted)
             state = client.get_state()
             pushed = True
@@ -50,13 +78,19 @@ def reconcile(client: HelperClient, stored: Sequence[str]) -> Reconciled:
         return Reconciled("off", f"blocking is off: {err}")
     except HelperError as err:
         return Reconciled("problem", f"the helper refused the list: {err}")
-    if sorted(state.get("blocklist", [])) != wanted:
-        return Reconciled("problem", "the helper holds a different list than yours", pushed)
+    if wanted_by_helper(state) != wanted:
+        return Reconciled(
+            "problem", "the helper holds a different list than yours", pushed, state
+        )
     if not _holds(state):
         error = state.get("last_error") or "it has not written the hosts file yet"
-        return Reconciled("pending", f"the hosts file does not hold your list yet: {error}", pushed)
-    count = len(wanted)
-    return Reconciled("on", f"blocking is on: {count} names blocked on this computer", pushed)
+        return Reconciled(
+            "pending", f"the hosts file does not hold your list yet: {error}", pushed, state
+        )
+    count = len(state.get("blocklist", []))
+    return Reconciled(
+        "on", f"blocking is on: {count} names blocked on this computer", pushed, state
+    )
 
 
 def wait_until_ready(

@@ -31,6 +31,9 @@ from typing import Any, Final
 from nocontact_desktop.core.errors import HelperServiceError as HelperServiceError  # noqa: PLC0414
 from nocontact_desktop.core.helper_link.protocol import (
     MAX_MESSAGE_BYTES,
+    BeginReflect,
+    CancelPending,
+    GetCommitment,
     GetState,
     GrantPass,
     Hello,
@@ -39,6 +42,7 @@ from nocontact_desktop.core.helper_link.protocol import (
     Request,
     RevokePass,
     SetBlocklist,
+    SetCommitment,
     Subscribe,
     decode_event,
     decode_reply,
@@ -201,6 +205,29 @@ class HelperClient:
     def revoke_pass(self, domains: Iterable[str]) -> dict[str, Any]:
         """End passes now: ``{"revoked": [...]}``."""
         return self._call(RevokePass(tuple(domains)), timeout=max(self.timeout, 10.0))
+
+    def get_commitment(self) -> dict[str, Any]:
+        """``{"delay_minutes", "pass_max_minutes", "passes_per_day", "pending": [...]}``."""
+        return self._call(GetCommitment())
+
+    def set_commitment(
+        self,
+        *,
+        delay_minutes: int | None = None,
+        pass_max_minutes: int | None = None,
+        passes_per_day: int | None = None,
+    ) -> dict[str, Any]:
+        """Tighter values apply now, looser ones become pending (``added``) — DESIGN §4a."""
+        request = SetCommitment(delay_minutes, pass_max_minutes, passes_per_day)
+        return self._call(request, timeout=max(self.timeout, 10.0))
+
+    def cancel_pending(self, pending_id: int) -> dict[str, Any]:
+        """Cancel a pending change now: ``{"cancelled": {...}}``."""
+        return self._call(CancelPending(pending_id), timeout=max(self.timeout, 10.0))
+
+    def begin_reflect(self, domains: Iterable[str], countdown_seconds: int) -> dict[str, Any]:
+        """The reflect dialog for ``domains`` appeared (a pass needs its countdown first)."""
+        return self._call(BeginReflect(tuple(domains), countdown_seconds))
 
     def events(self) -> Iterator[dict[str, Any]]:
         """Subscribe and yield each event as a dict (``{"event": "blocked_hit", ...}``).

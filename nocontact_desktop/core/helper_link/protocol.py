@@ -25,6 +25,14 @@ Commands and their arguments (no other key is accepted):
 - ``grant_pass`` ``{"domains": [str, ...], "minutes": int 1..240}`` (all on the blocklist)
 - ``revoke_pass`` ``{"domains": [str, ...]}``
 - ``subscribe``: the connection then only receives events.
+- ``get_commitment``: -> ``{"delay_minutes", "pass_max_minutes", "passes_per_day",
+  "pending": [{"id", "kind", "subject", "due_at", ...}], ...}``
+- ``set_commitment`` ``{"delay_minutes"?: int, "pass_max_minutes"?: int,
+  "passes_per_day"?: int}`` (at least one; tighter values apply now, looser ones become
+  pending changes — DESIGN §4a)
+- ``cancel_pending`` ``{"id": int}`` (immediate: cancelling tightens)
+- ``begin_reflect`` ``{"domains": [str, ...], "countdown_seconds": int 5..300}``: the reflect
+  dialog appeared; ``grant_pass`` for these names is refused until the countdown has passed.
 
 The loopback addresses written to the hosts file are the helper's own configuration and
 are never taken from a client. Every domain is normalised with
@@ -43,6 +51,11 @@ from enum import StrEnum
 from typing import Any, Final
 
 from nocontact_desktop.core.blocking.domains import normalize_domain
+from nocontact_desktop.core.commitment.rules import (
+    MAX_COUNTDOWN_SECONDS,
+    MIN_COUNTDOWN_SECONDS,
+    check_value,
+)
 from nocontact_desktop.core.errors import BadInput
 
 PROTOCOL_VERSION: Final = 1
@@ -56,8 +69,19 @@ MIN_PASS_MINUTES: Final = 1
 MAX_PASS_MINUTES: Final = 240
 
 EVENT_NAMES: Final = frozenset(
-    {"blocked_hit", "pass_started", "pass_expired", "tamper_restored", "blocklist_applied"}
+    {
+        "blocked_hit",
+        "pass_started",
+        "pass_expired",
+        "tamper_restored",
+        "blocklist_applied",
+        "pending_added",
+        "pending_applied",
+        "pending_cancelled",
+        "commitment_changed",
+    }
 )
+MAX_PENDING_ID: Final = 2**53
 
 
 class ErrorCode(StrEnum):
@@ -73,6 +97,10 @@ class ErrorCode(StrEnum):
     TIMEOUT = "timeout"
     BUSY = "busy"  # too many connections
     INTERNAL = "internal"  # the helper failed (e.g. could not write the hosts file)
+    PASS_TOO_LONG = "pass_too_long"  # noqa: S105 - longer than the commitment's pass limit
+    NO_PASSES_LEFT = "no_passes_left"  # the day's number of passes is used up
+    REFLECT_FIRST = "reflect_first"  # no finished reflect countdown for these names
+    NOT_FOUND = "not_found"  # no pending change with that id
 
 
 class ProtocolError(BadInput):
@@ -126,13 +154,64 @@ class RevokePass:
     domains: tuple[str, ...]
 
 
-Request = Hello | Ping | GetState | Subscribe | SetBlocklist | GrantPass | RevokePass
+@dataclass(frozen=True)
+class GetCommitment:
+    """The commitment and every pending change."""
 
-_NO_ARGS: Final[dict[str, type[Hello | Ping | GetState | Subscribe]]] = {
+
+@dataclass(frozen=True)
+class SetCommitment:
+    """Change the commitment; ``None`` leaves a value as it is."""
+
+    delay_minutes: int | None = None
+    pass_max_minutes: int | None = None
+    passes_per_day: int | None = None
+
+    def values(self) -> dict[str, int]:
+        """The given values by wire name."""
+        given = {
+            "delay_minutes": self.delay_minutes,
+            "pass_max_minutes": self.pass_max_minutes,
+            "passes_per_day": self.passes_per_day,
+        }
+        return {key: value for key, value in given.items() if value is not None}
+
+
+@dataclass(frozen=True)
+class CancelPending:
+    """Cancel the pending change ``id`` (immediate)."""
+
+    id: int
+
+
+@dataclass(frozen=True)
+class BeginReflect:
+    """The reflect moment for ``domains`` began; its countdown lasts ``countdown_seconds``."""
+
+    domains: tuple[str, ...]
+    countdown_seconds: int
+
+
+Request = (
+    Hello
+    | Ping
+    | GetState
+    | Subscribe
+    | SetBlocklist
+    | GrantPass
+    | RevokePass
+    | GetCommitment
+    | SetCommitment
+    | CancelPending
+    | BeginReflect
+)
+
+_NO_ARGS: Final[dict[str, type[Hello | Ping | GetState | Subscribe | GetCommitment]]] = {
     "hello": Hello,
     "ping": Ping,
     "get_state": GetState,
     "subscribe": Subscribe,
+    "get_commitment": GetCommitment,
 }
 # Argument keys of each command besides "v" and "cmd".
 _ARGUMENTS: Final[dict[str, frozenset[str]]] = {
@@ -143,6 +222,14 @@ _ARGUMENTS: Final[dict[str, frozenset[str]]] = {
     "set_blocklist": frozenset({"domains"}),
     "grant_pass": frozenset({"domains", "minutes"}),
     "revoke_pass": frozenset({"domains"}),
+    "get_commitment": frozenset(),
+    "set_commitment": frozenset({"delay_minutes", "pass_max_minutes", "passes_per_day"}),
+    "cancel_pending": frozenset({"id"}),
+    "begin_reflect": frozenset({"domains", "countdown_seconds"}),
+}
+# Arguments a command may leave out (set_commitment: any, but at least one).
+_OPTIONAL: Final[dict[str, frozenset[str]]] = {
+    "set_commitment": frozenset({"delay_minutes", "pass_max_minutes", "passes_per_day"}),
 }
 COMMANDS: Final = frozenset(_ARGUMENTS)
 
@@ -256,7 +343,7 @@ def decode_request(line: bytes) -> Request:
     if extra:
         listed = ", ".join(repr(key[:40]) for key in extra[:5])
         raise ProtocolError(ErrorCode.BAD_REQUEST, f"'{cmd}' does not take {listed}")
-    missing = sorted(expected - given)
+    missing = sorted(expected - given - _OPTIONAL.get(cmd, frozenset()))
     if missing:
         raise ProtocolError(
             ErrorCode.BAD_REQUEST, f"'{cmd}' needs {', '.join(repr(k) for k in missing)}"
@@ -268,7 +355,53 @@ def decode_request(line: bytes) -> Request:
     if cmd == "grant_pass":
         domains = _domains(message["domains"], allow_empty=False)
         return GrantPass(domains, _minutes(message["minutes"]))
+    if cmd == "set_commitment":
+        return _set_commitment(message)
+    if cmd == "cancel_pending":
+        return CancelPending(_whole(message["id"], "id", 1, MAX_PENDING_ID))
+    if cmd == "begin_reflect":
+        domains = _domains(message["domains"], allow_empty=False)
+        seconds = _whole(
+            message["countdown_seconds"],
+            "countdown_seconds",
+            MIN_COUNTDOWN_SECONDS,
+            MAX_COUNTDOWN_SECONDS,
+        )
+        return BeginReflect(domains, seconds)
     return RevokePass(_domains(message["domains"], allow_empty=False))
+
+
+def _whole(value: object, key: str, low: int, high: int) -> int:
+    if type(value) is not int:
+        raise ProtocolError(ErrorCode.BAD_REQUEST, f"'{key}' must be an integer")
+    if not low <= value <= high:
+        raise ProtocolError(
+            ErrorCode.BAD_INPUT, f"'{key}' {value} is out of range: from {low} to {high}"
+        )
+    return value
+
+
+def _set_commitment(message: Mapping[str, Any]) -> SetCommitment:
+    values: dict[str, int] = {}
+    for key in _ARGUMENTS["set_commitment"]:
+        if key not in message:
+            continue
+        value = message[key]
+        if type(value) is not int:
+            raise ProtocolError(
+                ErrorCode.BAD_REQUEST, f"'{key}' must be an integer (whole minutes or a count)"
+            )
+        try:
+            values[key] = check_value(key, value)
+        except BadInput as error:
+            raise ProtocolError(ErrorCode.BAD_INPUT, str(error)) from None
+    if not values:
+        raise ProtocolError(
+            ErrorCode.BAD_REQUEST,
+            "'set_commitment' needs at least one of 'delay_minutes', 'pass_max_minutes', "
+            "'passes_per_day'",
+        )
+    return SetCommitment(**values)
 
 
 def _dump(message: Mapping[str, Any]) -> bytes:
@@ -295,6 +428,14 @@ def encode_request(request: Request) -> bytes:
             message.update(cmd="grant_pass", domains=list(domains), minutes=minutes)
         case RevokePass(domains):
             message.update(cmd="revoke_pass", domains=list(domains))
+        case GetCommitment():
+            message["cmd"] = "get_commitment"
+        case SetCommitment():
+            message.update(cmd="set_commitment", **request.values())
+        case CancelPending(pending_id):
+            message.update(cmd="cancel_pending", id=pending_id)
+        case BeginReflect(domains, seconds):
+            message.update(cmd="begin_reflect", domains=list(domains), countdown_seconds=seconds)
     return _dump(message)
 
 

@@ -20,7 +20,7 @@ from nocontact_desktop.core.streak.count import StreakSummary
 from nocontact_desktop.core.streak.events import EventKind
 from nocontact_desktop.core.streak.tracker import Tracker
 
-AttemptKind = Literal["site", "app"]
+AttemptKind = Literal["site", "app", "change"]
 Outcome = Literal["dismissed", "opened"]
 
 REASON_ROTATION_KEY: Final = "reason_rotation"
@@ -28,7 +28,8 @@ REASON_ROTATION_KEY: Final = "reason_rotation"
 
 @dataclass(frozen=True)
 class Attempt:
-    """What was attempted: a blocked site (a listener hit) or a gated app."""
+    """What was attempted: a blocked site (a listener hit), a gated app, or a loosening
+    change (unblocking, a shorter commitment, pausing the gate — DESIGN §4a)."""
 
     key: str  # one dialog per key at a time
     name: str  # "instagram.com", "Signal"
@@ -112,6 +113,11 @@ class ReflectRules:
             key=f"app:{app_id}", name=display_name, detail="an app on your list", kind="app"
         )
 
+    @staticmethod
+    def change_attempt(key: str, what: str, detail: str) -> Attempt:
+        """A loosening the person asked for: it goes through the reflect moment first."""
+        return Attempt(key=f"change:{key}", name=what, detail=detail, kind="change")
+
     def context(self) -> ReflectContext:
         """The day count, the next of the person's own reasons, and the countdown."""
         return ReflectContext(
@@ -131,7 +137,13 @@ class ReflectRules:
         return reasons[index]
 
     def record(self, attempt: Attempt, outcome: Outcome, intention: str | None) -> None:
-        """Log the outcome once: a ``blocked_attempt``, and a ``peek`` when it was opened."""
+        """Log the outcome once: a ``blocked_attempt``, and a ``peek`` when it was opened.
+
+        For a loosening change only turning away is logged: asking for the change is not a
+        peek, and the change itself shows as pending until it is due.
+        """
+        if attempt.kind == "change" and outcome != "dismissed":
+            return
         self.tracker.log(
             EventKind.BLOCKED_ATTEMPT, note=intention, outcome=outcome, subject=attempt.name
         )

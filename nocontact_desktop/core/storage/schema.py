@@ -88,7 +88,14 @@ _V3 = """
         );
 """
 
-MIGRATIONS: tuple[str, ...] = (_V1, _V2, _V3)
+# The commitment (issue 11): a target the person asked to unblock stays listed while the helper
+# still blocks it (a pending removal); the row goes once the helper no longer holds its names.
+_V4 = """
+        ALTER TABLE block_targets ADD COLUMN removal_requested_us INTEGER;  -- NULL: wanted
+        ALTER TABLE block_targets ADD COLUMN removal_due_us INTEGER;  -- as the helper last said
+"""
+
+MIGRATIONS: tuple[str, ...] = (_V1, _V2, _V3, _V4)
 LATEST_VERSION = len(MIGRATIONS)
 
 

@@ -30,6 +30,9 @@ from nocontact_desktop.ui.qt import QtCore, QtGui, QtWidgets, Signal
 log = logging.getLogger("nocontact.sites")
 
 RECONNECT_MS = 15_000
+PENDING_EVENTS = frozenset(
+    {"pending_added", "pending_applied", "pending_cancelled", "commitment_changed"}
+)
 
 OpenUrl = Callable[[str], None]
 
@@ -61,6 +64,8 @@ class SiteAttempts(QtCore.QObject):
         self.rules = ReflectRules(store, clock)
         self.flow = ReflectFlow(self.rules, self)
         self.flow.dialog_shown.connect(self.dialog_shown)
+        self.flow.on_begin = self._begin_reflect
+        self.last_state: dict[str, Any] | None = None  # the helper's, at the last reconcile
         self.dialogs = self.flow.dialogs
         self.socket_path = socket_path
         self.open_url = open_url
@@ -93,12 +98,32 @@ class SiteAttempts(QtCore.QObject):
         return True
 
     def reconcile(self) -> Reconciled:
-        """Push the stored list if the helper holds another (every connect and reconnect)."""
-        result = reconcile(HelperClient(self.socket_path), Blocklist(self.store).domains())
+        """Push the stored list if the helper holds another (every connect and reconnect).
+
+        The helper is the authority on pending removals: the store learns what it holds.
+        """
+        blocklist = Blocklist(self.store)
+        result = reconcile(HelperClient(self.socket_path), blocklist.domains())
         if result.pushed:
             log.info("helper held another list: the stored list was pushed")
+        if result.helper_state is not None:
+            blocklist.settle(result.helper_state)
+            self.last_state = result.helper_state
+            commitment = result.helper_state.get("commitment")
+            if isinstance(commitment, dict):
+                limit = commitment.get("pass_max_minutes")
+                self.flow.pass_max_minutes = limit if isinstance(limit, int) else None
         self.blocking_changed.emit(result)
         return result
+
+    def _begin_reflect(self, attempt: Attempt, countdown_seconds: int) -> None:
+        """The dialog appeared: the helper starts the same countdown (no pass before it ends)."""
+        try:
+            HelperClient(self.socket_path, timeout=1.0).begin_reflect(
+                list(attempt.domains), countdown_seconds
+            )
+        except (HelperUnavailable, HelperError) as err:
+            log.debug("could not tell the helper about the reflect moment: %s", err)
 
     def _set_connected(self, connected: bool) -> None:
         if connected != self.connected:
@@ -138,8 +163,11 @@ class SiteAttempts(QtCore.QObject):
 
     def handle_event(self, event: dict[str, Any]) -> None:
         """React to one helper event (only hits raise a dialog)."""
-        if event.get("event") == "blocked_hit" and isinstance(event.get("domain"), str):
+        name = event.get("event")
+        if name == "blocked_hit" and isinstance(event.get("domain"), str):
             self.handle_hit(event["domain"], event.get("matched"))
+        elif name in PENDING_EVENTS:
+            self.reconcile()  # a pending change came, went or took effect: show it
 
     def handle_hit(self, domain: str, matched: object = None) -> None:
         """A blocked name was attempted: one dialog per list entry, coalesced."""

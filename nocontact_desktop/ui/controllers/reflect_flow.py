@@ -29,13 +29,28 @@ class ReflectFlow(QtCore.QObject):
         self.rules = rules
         self.dialogs: dict[str, ReflectDialog] = {}
         self.last_acknowledgement: Acknowledgement | None = None
+        self.pass_max_minutes: int | None = None  # the helper's limit, when known
+        # Called with (attempt, countdown seconds) as a dialog appears: the helper starts the
+        # same countdown, and no pass is granted before it ends (DESIGN §4a).
+        self.on_begin: Callable[[Attempt, int], None] | None = None
 
     def show(self, attempt: Attempt, on_decided: Decided) -> ReflectDialog:
         """Show the reflect moment for ``attempt``; ``on_decided`` hears the outcome once."""
+        existing = self.dialogs.get(attempt.key)
+        if existing is not None and attempt.kind == "change":  # one request at a time
+            existing.raise_()
+            existing.activateWindow()
+            return existing
         context = self.rules.context()
         dialog = ReflectDialog(
-            attempt, context.summary, context.reason, context.countdown_seconds
+            attempt,
+            context.summary,
+            context.reason,
+            context.countdown_seconds,
+            pass_max_minutes=self.pass_max_minutes,
         )
+        if self.on_begin is not None and attempt.kind == "site":
+            self.on_begin(attempt, dialog.remaining)
 
         def decided(outcome: str, minutes: int | None) -> None:
             self._decided(attempt, dialog, outcome, minutes, on_decided)

@@ -39,9 +39,14 @@ class ReflectDialog(QtWidgets.QDialog):
         reason: str | None,
         countdown_seconds: int = DEFAULT_COUNTDOWN,
         parent: QtWidgets.QWidget | None = None,
+        *,
+        pass_max_minutes: int | None = None,
     ) -> None:
         super().__init__(parent)
         self.subject = subject
+        # The helper refuses longer passes (the person's commitment); offer only those it allows.
+        limit = pass_max_minutes if pass_max_minutes is not None else max(PASS_CHOICES)
+        self.pass_choices = tuple(m for m in PASS_CHOICES if m <= limit) or (max(1, limit),)
         self.remaining = clamp_countdown(countdown_seconds)
         self.outcome: str | None = None
         self._guarding_keys = False
@@ -127,7 +132,7 @@ class ReflectDialog(QtWidgets.QDialog):
         # A site is opened for a chosen time (a pass); an app is simply let run.
         if self.remaining > 0:
             return
-        if self.subject.kind == "app":
+        if self.subject.kind in ("app", "change"):
             self._decide("opened", None)
         else:
             self.pages.setCurrentIndex(1)
@@ -144,7 +149,7 @@ class ReflectDialog(QtWidgets.QDialog):
         )
         row = QtWidgets.QHBoxLayout()
         self.pass_buttons: dict[int, QtWidgets.QPushButton] = {}
-        for minutes in PASS_CHOICES:
+        for minutes in self.pass_choices:
             button = QtWidgets.QPushButton(f"{minutes} minutes")
             calm_style.role(button, "quiet")
             button.setAutoDefault(False)
@@ -215,12 +220,13 @@ class ReflectDialog(QtWidgets.QDialog):
             self._update_open_button()
 
     def _update_open_button(self) -> None:
+        verb = "Ask for it anyway" if self.subject.kind == "change" else "Open anyway"
         if self.remaining > 0:
             self.open_button.setEnabled(False)
-            self.open_button.setText(f"Open anyway (in {self.remaining} s)")
+            self.open_button.setText(f"{verb} (in {self.remaining} s)")
         else:
             self.open_button.setEnabled(True)
-            self.open_button.setText("Open anyway…")
+            self.open_button.setText(f"{verb}…")
             self._timer.stop()
 
     # -- outcomes ---------------------------------------------------------------------------
@@ -235,7 +241,7 @@ class ReflectDialog(QtWidgets.QDialog):
 
     def open_anyway(self, minutes: int) -> None:
         """Open for ``minutes`` (only after the countdown)."""
-        if self.remaining > 0 or minutes not in PASS_CHOICES:
+        if self.remaining > 0 or minutes not in self.pass_choices:
             return
         self._decide("opened", minutes)
 

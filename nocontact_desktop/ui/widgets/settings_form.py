@@ -158,6 +158,25 @@ class SettingsForm(QtWidgets.QWidget):
         self.notes[key].setText(why)
         self.notes[key].setVisible(True)
 
+    def show_value(self, key: str, value: object) -> None:
+        """Show ``value`` without treating it as a change (e.g. what the helper holds)."""
+        control = self.controls[key]
+        blocker = QtCore.QSignalBlocker(control)
+        if isinstance(control, QtWidgets.QComboBox):
+            control.setCurrentIndex(max(0, control.findData(value)))
+        elif isinstance(control, QtWidgets.QSpinBox) and isinstance(value, int):
+            control.setValue(value)
+        elif isinstance(control, QtWidgets.QCheckBox):
+            control.setChecked(bool(value))
+        del blocker
+
+    def note(self, key: str, text: str) -> None:
+        """Say something under one setting (empty: back to its help text)."""
+        help_text = next((s.help for s in SETTINGS if s.key == key), "")
+        shown = text or help_text
+        self.notes[key].setText(shown)
+        self.notes[key].setVisible(bool(shown))
+
     def _save(self, key: str, value: object) -> None:
         try:
             stored = self._settings.set(key, value)

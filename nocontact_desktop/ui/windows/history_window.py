@@ -67,6 +67,28 @@ def cell_tooltip(cell: DayCell) -> str:
     return " · ".join(parts)
 
 
+def protection_gap_text(gaps: object, zone: ZoneInfo) -> str:
+    """One small line per time blocking was off while the helper was stopped (no blame)."""
+    if not isinstance(gaps, list):
+        return ""
+    lines = []
+    for gap in gaps[-3:]:
+        if not isinstance(gap, dict) or not gap.get("to"):
+            continue
+        to = datetime.fromisoformat(str(gap["to"])).astimezone(zone)
+        start = gap.get("from")
+        since = (
+            datetime.fromisoformat(str(start)).astimezone(zone).strftime("%a %d %b %H:%M")
+            if start
+            else "an unknown time"
+        )
+        lines.append(
+            f"Protection was off from {since} to {to:%a %d %b %H:%M} while the blocking "
+            "service was stopped; it is back on."
+        )
+    return "\n".join(lines)
+
+
 class HeatmapWidget(QtWidgets.QWidget):
     """A year of days in week columns, Monday (or the locale's first day) on top."""
 
@@ -499,6 +521,10 @@ class HistoryWindow(QtWidgets.QWidget):
         badge_layout.addStretch(1)
         lower.addWidget(badge_card, 2)
         layout.addLayout(lower)
+        # Honest limits (DESIGN §4a): when blocking was off because the helper was stopped.
+        self.gaps_label = label("", "muted")
+        self.gaps_label.setVisible(False)
+        layout.addWidget(self.gaps_label)
         layout.addStretch(1)
 
         area = QtWidgets.QScrollArea()
@@ -540,6 +566,9 @@ class HistoryWindow(QtWidgets.QWidget):
             else "Your first milestone is one day away."
         )
         self.show_year(self.years_back, summary=summary)
+        gaps = self.store.setting("protection_gaps", [])
+        self.gaps_label.setText(protection_gap_text(gaps, zone))
+        self.gaps_label.setVisible(bool(self.gaps_label.text()))
 
     def show_year(self, years_back: int, *, summary: HistorySummary | None = None) -> None:
         """Show the 12 months ending ``years_back`` years before today."""

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from nocontact_desktop.core.clock import Clock
+from nocontact_desktop.core.settings import setting_named
 from nocontact_desktop.core.storage.store import SupportPerson
 from nocontact_desktop.ui.qt import QtWidgets
 from nocontact_desktop.ui.widgets.moment_edit import MomentEdit
@@ -24,6 +25,7 @@ class OnboardingAnswers:
     reasons: list[str]
     support_people: list[SupportPerson]
     start_at_login: bool
+    commitment_delay: str = "none"  # a choice of the commitment_delay setting
 
 
 class OnboardingDialog(QtWidgets.QDialog):
@@ -66,6 +68,19 @@ class OnboardingDialog(QtWidgets.QDialog):
             layout.addLayout(row)
             self.people.append((name, reach))
 
+        # The commitment (DESIGN §4a): how long anything that loosens protection waits.
+        delay = setting_named("commitment_delay")
+        layout.addWidget(QtWidgets.QLabel("When you want to unblock something later, wait:"))
+        self.commitment_combo = QtWidgets.QComboBox()
+        for choice, label in delay.choices:
+            self.commitment_combo.addItem(label, choice)
+        self.commitment_combo.setCurrentIndex(self.commitment_combo.findData("24h"))
+        layout.addWidget(self.commitment_combo)
+        why = QtWidgets.QLabel(delay.help)
+        why.setWordWrap(True)
+        why.setObjectName("muted")
+        layout.addWidget(why)
+
         self.login_check = QtWidgets.QCheckBox("Start No Contact when I log in")
         self.login_check.setChecked(True)
         layout.addWidget(self.login_check)
@@ -93,4 +108,10 @@ class OnboardingDialog(QtWidgets.QDialog):
             for n, r in self.people
             if n.text().strip()
         ]
-        return OnboardingAnswers(started, reasons, people, self.login_check.isChecked())
+        return OnboardingAnswers(
+            started,
+            reasons,
+            people,
+            self.login_check.isChecked(),
+            str(self.commitment_combo.currentData()),
+        )

@@ -1,0 +1,225 @@
+"""The helper's trusted clock in this process, with an injected clock (DESIGN §4a).
+
+``ManualClock.set`` moves only the wall clock (someone changed the date), ``advance`` moves
+real time, ``suspend`` moves wall and boot time but not the monotonic clock, and ``reboot``
+starts a new boot.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from nocontact_desktop.core.blocking.hosts_section import read_section_names
+from nocontact_desktop.core.clock import ManualClock
+from nocontact_desktop.core.helper_link.protocol import (
+    BeginReflect,
+    ErrorCode,
+    GetCommitment,
+    GrantPass,
+    ProtocolError,
+    SetBlocklist,
+    SetCommitment,
+)
+from nocontact_desktop.helper.daemon import HelperConfig, HelperDaemon
+from nocontact_desktop.platform.linux import peer_uid
+
+START = datetime(2026, 3, 7, 9, 0, tzinfo=UTC)
+NAMES = ("a.example", "b.example")
+
+
+def config(tmp_path: Path, **changes: Any) -> HelperConfig:
+    values: dict[str, Any] = {
+        "hosts_file": tmp_path / "hosts",
+        "socket_path": tmp_path / "run" / "helper.sock",
+        "state_dir": tmp_path / "state",
+        "listener_enabled": False,
+        "tamper_check_interval": 0.05,
+    }
+    values.update(changes)
+    return HelperConfig(**values)
+
+
+def make_daemon(tmp_path: Path, clock: ManualClock) -> HelperDaemon:
+    return HelperDaemon(config(tmp_path), clock, peer_uid=peer_uid, flush_dns=lambda: None)
+
+
+def on_disk(tmp_path: Path) -> frozenset[str] | None:
+    return read_section_names((tmp_path / "hosts").read_bytes())
+
+
+async def eventually(check: Callable[[], bool], timeout: float = 3.0) -> bool:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if check():
+            return True
+        await asyncio.sleep(0.02)
+    return check()
+
+
+async def ticks(count: int = 5) -> None:
+    await asyncio.sleep(0.05 * count)
+
+
+@pytest.fixture
+def clock() -> ManualClock:
+    return ManualClock(START)
+
+
+@pytest.fixture
+def hosts(tmp_path: Path) -> Path:
+    path = tmp_path / "hosts"
+    path.write_bytes(b"127.0.0.1 localhost\n")
+    return path
+
+
+async def pending_removal(daemon: HelperDaemon, delay_minutes: int) -> dict[str, Any]:
+    await daemon.execute(SetBlocklist(NAMES))
+    await daemon.execute(SetCommitment(delay_minutes=delay_minutes))
+    result = await daemon.execute(SetBlocklist(("a.example",)))
+    [entry] = result["pending"]
+    return dict(entry)
+
+
+def test_winding_the_wall_clock_forward_never_makes_a_change_due(
+    tmp_path: Path, hosts: Path, clock: ManualClock
+) -> None:
+    async def scenario() -> None:
+        daemon = make_daemon(tmp_path, clock)
+        await daemon.start()
+        try:
+            entry = await pending_removal(daemon, 60)
+            clock.set(START + timedelta(days=40))  # the date set far ahead
+            await ticks()
+            assert on_disk(tmp_path) == set(NAMES)
+            [still] = (await daemon.execute(GetCommitment()))["pending"]
+            assert still["id"] == entry["id"]
+            assert still["remaining_seconds"] == entry["remaining_seconds"]
+            # Shown to people: wall now + what is left.
+            assert still["due_at"].startswith("2026-04-16T10:00")
+            clock.advance(timedelta(minutes=59))  # real time passes
+            await ticks()
+            assert on_disk(tmp_path) == set(NAMES)
+            clock.advance(timedelta(minutes=1))
+            assert await eventually(lambda: on_disk(tmp_path) == {"a.example"})
+        finally:
+            await daemon.stop()
+
+    asyncio.run(scenario())
+
+
+def test_suspend_counts_as_time_that_passed(
+    tmp_path: Path, hosts: Path, clock: ManualClock
+) -> None:
+    async def scenario() -> None:
+        daemon = make_daemon(tmp_path, clock)
+        await daemon.start()
+        try:
+            await pending_removal(daemon, 60)
+            clock.suspend(timedelta(minutes=61))  # the lid was closed for an hour
+            assert await eventually(lambda: on_disk(tmp_path) == {"a.example"})
+        finally:
+            await daemon.stop()
+
+    asyncio.run(scenario())
+
+
+def test_a_restart_in_the_same_boot_credits_the_exact_gap_whatever_the_wall_clock_says(
+    tmp_path: Path, hosts: Path, clock: ManualClock
+) -> None:
+    async def scenario() -> None:
+        first = make_daemon(tmp_path, clock)
+        await first.start()
+        entry = await pending_removal(first, 60)
+        await first.stop()
+        clock.advance(timedelta(minutes=10))  # stopped for 10 minutes
+        clock.set(clock.now() + timedelta(days=3))  # and the date wound forward meanwhile
+        second = make_daemon(tmp_path, clock)
+        await second.start()
+        try:
+            [again] = (await second.execute(GetCommitment()))["pending"]
+            assert again["remaining_seconds"] == pytest.approx(
+                entry["remaining_seconds"] - 600, abs=1
+            )
+            await ticks()
+            assert on_disk(tmp_path) == set(NAMES)
+        finally:
+            await second.stop()
+
+    asyncio.run(scenario())
+
+
+def test_after_a_reboot_the_wall_clock_gap_is_credited_and_a_clock_set_back_takes_nothing(
+    tmp_path: Path, hosts: Path, clock: ManualClock
+) -> None:
+    async def scenario() -> None:
+        first = make_daemon(tmp_path, clock)
+        await first.start()
+        entry = await pending_removal(first, 24 * 60)
+        await first.stop()
+        clock.reboot(off_for=timedelta(hours=2))  # off for two hours: two hours count
+        second = make_daemon(tmp_path, clock)
+        await second.start()
+        [again] = (await second.execute(GetCommitment()))["pending"]
+        assert again["remaining_seconds"] == pytest.approx(
+            entry["remaining_seconds"] - 7200, abs=1
+        )
+        await second.stop()
+        clock.reboot(off_for=-timedelta(days=5))  # the clock went back: nothing is taken off
+        third = make_daemon(tmp_path, clock)
+        await third.start()
+        [same] = (await third.execute(GetCommitment()))["pending"]
+        assert same["remaining_seconds"] == pytest.approx(again["remaining_seconds"], abs=1)
+        await third.stop()
+        assert on_disk(tmp_path) == set(NAMES)
+    asyncio.run(scenario())
+
+
+def test_pass_limits_use_the_commitment_and_a_finished_countdown(
+    tmp_path: Path, hosts: Path, clock: ManualClock
+) -> None:
+    async def scenario() -> None:
+        daemon = make_daemon(tmp_path, clock)
+        await daemon.start()
+        try:
+            await daemon.execute(SetBlocklist(NAMES))
+            await daemon.execute(SetCommitment(pass_max_minutes=15, passes_per_day=2))
+            with pytest.raises(ProtocolError) as too_long:
+                await daemon.execute(GrantPass(("a.example",), 30))
+            assert too_long.value.code == ErrorCode.PASS_TOO_LONG
+            await daemon.execute(BeginReflect(("a.example",), 30))
+            clock.advance(timedelta(seconds=29))
+            with pytest.raises(ProtocolError) as early:
+                await daemon.execute(GrantPass(("a.example",), 15))
+            assert early.value.code == ErrorCode.REFLECT_FIRST
+            clock.set(clock.now() + timedelta(hours=1))  # the wall clock does not count
+            with pytest.raises(ProtocolError):
+                await daemon.execute(GrantPass(("a.example",), 15))
+            clock.advance(timedelta(seconds=1))
+            await daemon.execute(GrantPass(("a.example",), 15))
+            for _ in range(1):
+                await daemon.execute(BeginReflect(("b.example",), 5))
+                clock.advance(timedelta(seconds=5))
+                await daemon.execute(GrantPass(("b.example",), 5))
+            await daemon.execute(BeginReflect(("b.example",), 5))
+            clock.advance(timedelta(seconds=5))
+            with pytest.raises(ProtocolError) as used_up:
+                await daemon.execute(GrantPass(("b.example",), 5))
+            assert used_up.value.code == ErrorCode.NO_PASSES_LEFT
+            clock.set(clock.now() + timedelta(days=2))  # a new "day" by the calendar only
+            with pytest.raises(ProtocolError):
+                await daemon.execute(GrantPass(("b.example",), 5))
+            clock.advance(timedelta(hours=24))  # a real day later the passes are back
+            await daemon.execute(BeginReflect(("b.example",), 5))
+            clock.advance(timedelta(seconds=5))
+            await daemon.execute(GrantPass(("b.example",), 5))
+        finally:
+            await daemon.stop()
+
+    asyncio.run(scenario())
