@@ -12,9 +12,10 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from nocontact_desktop.core.paths import ensure_private_dir
-from nocontact_desktop.core.storage.vault import KeyUnavailable, open_data
+from nocontact_desktop.core.storage.vault import KeyUnavailable, key_source, open_data
 from nocontact_desktop.core.streak.milestones import milestone_text
 from nocontact_desktop.core.streak.tracker import Tracker
+from nocontact_desktop.ui.dialogs.passphrase_dialog import TrayPassphrase
 from nocontact_desktop.ui.qt import QtCore, QtWidgets
 from nocontact_desktop.ui.single_instance import SingleInstance
 from nocontact_desktop.ui.tray.icon import app_icon, day_icon
@@ -70,6 +71,7 @@ class TrayApp(QtCore.QObject):
         platform: Platform | None = None,
         parent: QtCore.QObject | None = None,
         icon_first: bool = False,
+        passphrase: TrayPassphrase | None = None,
     ) -> None:
         """With ``icon_first`` (the app's own start), only the icon and its menu are made now;
         :meth:`start` shows the icon and builds the rest once it is docked."""
@@ -80,6 +82,7 @@ class TrayApp(QtCore.QObject):
         self.tracker = Tracker(store, clock)
         self._explicit_data_dir = explicit_data_dir
         self._socket_path = socket_path
+        self.passphrase = passphrase
         self.tray = QtWidgets.QSystemTrayIcon(app_icon(), self)
         self.menu = QtWidgets.QMenu()
         self._build_menu()
@@ -134,6 +137,9 @@ class TrayApp(QtCore.QObject):
         self.menu.addSeparator()
         self.open_action = self.menu.addAction("Open No Contact")
         self.open_action.triggered.connect(self.open_main_window)
+        self.unlock_action = self.menu.addAction("Unlock my notes…")
+        self.unlock_action.triggered.connect(self.unlock)
+        self.unlock_action.setVisible(False)
         self.menu.addSeparator()
         self.quit_action = self.menu.addAction("Quit")
         self.quit_action.triggered.connect(self.quit)
@@ -538,6 +544,9 @@ class TrayApp(QtCore.QObject):
         self.window.today.show_summary(summary)
         self.window.today.show_turned_away(self.site_attempts.turned_away_this_week())
         # The lists may have been changed from the command line while we run.
+        self.unlock_action.setVisible(self.locked)
+        if self.locked:
+            return  # the count is shown; nothing sealed is read until the notes are unlocked
         self.blocked_page.reload()
         self.apps_page.reload()
         self.app_gate.reload()
@@ -588,8 +597,44 @@ class TrayApp(QtCore.QObject):
         if not self._built:
             self._finish_start()
 
+    @property
+    def locked(self) -> bool:
+        """True while the notes are sealed with a passphrase not given yet (after "Not now")."""
+        return self.passphrase is not None and self.passphrase.declined
+
+    def unlock(self) -> bool:
+        """Ask for the passphrase until it opens the notes or the person says "Not now".
+
+        A wrong one never ends the app: the prompt says so and asks again, pausing calmly
+        after several tries. Returns True when the notes are open.
+        """
+        if self.passphrase is None:
+            return True
+        self.passphrase.ask_again()
+        while True:
+            try:
+                self.store.sealer()
+            except KeyUnavailable as err:
+                if self.passphrase.declined:
+                    self.unlock_action.setVisible(True)
+                    return False
+                self.passphrase.wrong(str(err))
+                continue
+            self.passphrase.failures = 0
+            self.unlock_action.setVisible(False)
+            if self._built:
+                self.refresh()
+            return True
+
     def open_main_window(self) -> None:
-        """Show the main window on the Today page."""
+        """Show the main window on the Today page (after unlocking, when the notes are locked)."""
+        if self.locked and not self.unlock():
+            self.tray.showMessage(
+                "Still locked",
+                "Your notes stay locked. The breathing timer is always open: "
+                "“I want to text them”.",
+            )
+            return
         self._ensure_ready()
         self.refresh()
         self.window.bring_to_front()
@@ -677,17 +722,6 @@ class TrayApp(QtCore.QObject):
         self.settings.set("start_at_login", enabled)
 
 
-def _ask_passphrase() -> str | None:
-    text, ok = QtWidgets.QInputDialog.getText(
-        None,
-        "No Contact",
-        "No system keyring is available. Choose a passphrase to protect your notes\n"
-        "(you will be asked for it when No Contact starts):",
-        QtWidgets.QLineEdit.EchoMode.Password,
-    )
-    return text if ok and text else None
-
-
 def run_tray(
     data_dir: Path,
     clock: Clock,
@@ -707,14 +741,18 @@ def run_tray(
     if not instance.claim():
         log.info("No Contact is already running; asked it to show its window")
         return 0
-    store = open_data(data_dir, passphrase=_ask_passphrase)
+    passphrase = TrayPassphrase()
+    store = open_data(data_dir, passphrase=passphrase)
     tray_app = TrayApp(
         store,
         clock,
         explicit_data_dir=data_dir if explicit_data_dir else None,
         socket_path=socket_path,
         icon_first=True,
+        passphrase=passphrase,
     )
+    if key_source(store) == "passphrase":
+        tray_app.unlock()  # "Not now" leaves the tray running, locked
     instance.activated.connect(tray_app.open_main_window)
     tray_app.start()
     code = app.exec()

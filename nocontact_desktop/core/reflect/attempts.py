@@ -14,6 +14,7 @@ from typing import Final, Literal
 from nocontact_desktop.core.blocking.blocklist import Blocklist
 from nocontact_desktop.core.blocking.targets import Target
 from nocontact_desktop.core.clock import Clock
+from nocontact_desktop.core.errors import KeyUnavailable
 from nocontact_desktop.core.settings import Settings
 from nocontact_desktop.core.storage.store import Store
 from nocontact_desktop.core.streak.count import StreakSummary
@@ -65,7 +66,11 @@ class SiteDirectory:
         revision = Blocklist(self._store).revision()
         if revision != self._revision:
             by_name: dict[str, Target] = {}
-            for _row, target in Blocklist(self._store).targets():
+            try:
+                listed = Blocklist(self._store).targets()
+            except KeyUnavailable:
+                return None  # notes locked: the moment still comes, naming just the site
+            for _row, target in listed:
                 for domain in target.domains:
                     by_name.setdefault(domain, target)
             self._by_name = by_name
@@ -128,7 +133,10 @@ class ReflectRules:
 
     def next_reason(self) -> str | None:
         """One of the person's own reasons, a different one each time (rotating)."""
-        reasons = self.store.list_items("reasons")
+        try:
+            reasons = self.store.list_items("reasons")
+        except KeyUnavailable:
+            return None  # notes locked: no reason shown, the moment itself still holds
         if not reasons:
             return None
         stored = self.store.setting(REASON_ROTATION_KEY, 0)

@@ -17,6 +17,7 @@ import base64
 import os
 from collections.abc import Callable
 from pathlib import Path
+from typing import Literal
 
 from nocontact_desktop.core.errors import KeyUnavailable as KeyUnavailable  # noqa: PLC0414
 from nocontact_desktop.core.paths import ensure_private_dir
@@ -32,7 +33,10 @@ KEYRING_SERVICE = "nocontact-desktop"  # key_store.DEFAULT_SERVICE (checked by a
 KEY_FILE_NAME = "sealing.key"
 PASSPHRASE_ENV = "NOCONTACT_PASSPHRASE"  # noqa: S105 - the name of a variable, not a secret
 
-PassphraseProvider = Callable[[], str | None]
+PassphrasePurpose = Literal["new", "unlock"]
+PassphraseProvider = Callable[[PassphrasePurpose], str | None]
+"""Asked for a passphrase: ``new`` to choose one (ask twice, say what forgetting means),
+``unlock`` to open data sealed with one. Returns None when the person cancels."""
 
 
 def open_data(
@@ -45,16 +49,14 @@ def open_data(
     """Open the store in ``data_dir`` with a sealer that finds its key on first use."""
     ensure_private_dir(data_dir)
 
-    def ask() -> str | None:
+    def ask(purpose: PassphrasePurpose) -> str | None:
         from_env = os.environ.get(PASSPHRASE_ENV)
         if from_env:
             return from_env
         if passphrase is not None:
-            return passphrase()
+            return passphrase(purpose)
         if interactive:
-            import getpass  # noqa: PLC0415
-
-            return getpass.getpass("Passphrase for your No Contact notes: ") or None
+            return _ask_on_terminal(purpose)
         return None
 
     store: Store
@@ -64,6 +66,21 @@ def open_data(
 
     store = open_store(data_dir, factory)
     return store
+
+
+def _ask_on_terminal(purpose: PassphrasePurpose) -> str | None:
+    import getpass  # noqa: PLC0415
+
+    if purpose == "unlock":
+        return getpass.getpass("Enter your passphrase: ") or None
+    print(
+        "Choose a passphrase for your notes. If you forget it, your notes cannot be opened: "
+        "nobody can recover them."
+    )
+    first = getpass.getpass("New passphrase: ")
+    if not first or getpass.getpass("The same passphrase again: ") != first:
+        raise KeyUnavailable("the two passphrases were not the same; nothing was changed")
+    return first
 
 
 def key_source(store: Store) -> str | None:
@@ -97,7 +114,7 @@ def sealer_for(
                 f"reached now ({err}). Unlock your keyring (log in to the desktop) and try again."
             ) from None
     elif source == "passphrase":
-        given = passphrase()
+        given = passphrase("unlock")
         if not given:
             raise KeyUnavailable(
                 f"your notes are locked with a passphrase: set {PASSPHRASE_ENV} or run this "
@@ -135,7 +152,7 @@ def _first_key(
         key = key_store.load_or_create_keyring_key(KEYRING_SERVICE, store.data_id())
         source = "keyring"
     else:
-        given = passphrase()
+        given = passphrase("new")
         if given:
             setup = key_store.new_passphrase_key(given)
             key = setup.key.key

@@ -11,7 +11,7 @@ from nocontact_desktop.core.blocking.blocklist import Blocklist, PushResult
 from nocontact_desktop.core.blocking.presets import default_presets
 from nocontact_desktop.core.blocking.reconcile import Reconciled, pending_changes
 from nocontact_desktop.core.commitment.rules import describe_pending, when_text
-from nocontact_desktop.core.errors import BadInput
+from nocontact_desktop.core.errors import BadInput, KeyUnavailable
 from nocontact_desktop.core.storage.store import Store
 from nocontact_desktop.ui.qt import Qt, QtCore, QtWidgets, Signal
 
@@ -191,7 +191,15 @@ class BlockedPage(QtWidgets.QWidget):
         """Show the list as stored (targets waiting for their delay say when they go)."""
         self.list.clear()
         removals = self._blocklist.removals()
-        for row_id, target in self._blocklist.targets():
+        try:
+            listed = self._blocklist.targets()
+        except KeyUnavailable:
+            # The notes are locked: the list stays sealed (the blocks still hold).
+            self.list.addTopLevelItem(
+                QtWidgets.QTreeWidgetItem(["Your list is locked — unlock your notes to see it", ""])
+            )
+            return
+        for row_id, target in listed:
             label = target.target
             removal = removals.get(row_id)
             if removal is not None:
