@@ -695,6 +695,11 @@ class TrayApp(QtCore.QObject):
         login.setChecked(answers.start_at_login)
         self.set_start_at_login(answers.start_at_login)
         self.store.set_setting("onboarded", True)
+        # First run ends on Today, with a short word on what they can do (not in silence).
+        self.window.today.show_welcome()
+        self.window.show_page("Today")
+        self.refresh()
+        self.window.bring_to_front()
         if answers.commitment_delay != "none":
             # Choosing a delay tightens: sent as soon as the helper answers.
             self.settings.set("commitment_delay", answers.commitment_delay)

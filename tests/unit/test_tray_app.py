@@ -86,13 +86,13 @@ def test_midnight_rollover_and_milestone_once(
     shown: list[str] = []
     monkeypatch.setattr(tray.tray, "showMessage", lambda title, *_a: shown.append(title))
     tray.check_milestone()
-    assert shown == ["Day 3"]  # the highest one passed unseen, once
+    assert shown == []  # day 3 passed before: no stale balloon (a backdated start)
     clock.advance(timedelta(minutes=2))  # past local midnight
     tray.on_new_day()
     assert tray.window.today.days_label.text() == "7"
-    assert shown == ["Day 3", "Day 7"]
+    assert shown == ["Day 7"]  # reached today: shown once
     tray.on_new_day()
-    assert shown == ["Day 3", "Day 7"]
+    assert shown == ["Day 7"]
 
 
 def test_scheduler_plans_the_next_local_midnight(qtbot: QtBot, clock: ManualClock) -> None:
@@ -162,6 +162,9 @@ def test_onboarding_starts_count_and_saves_answers(
     assert store.setting("onboarded") is True
     assert store.setting("start_at_login") is True
     assert calls and calls[0][0] is True
+    # First run ends on Today with a short word on what they can do, not in silence.
+    assert tray.window.isVisible() and tray.window.nav.currentItem().text() == "Today"
+    assert tray.window.today.welcome.isVisibleTo(tray.window)
 
 
 def test_onboarding_never_accepts_a_future_start(qtbot: QtBot, clock: ManualClock) -> None:

@@ -62,10 +62,10 @@ class Tracker:
         )
 
     def due_milestone(self) -> int | None:
-        """The milestone to celebrate now, if one is reached and not yet shown; marks it shown.
+        """The milestone reached today, if not shown yet; every reached one is marked shown.
 
-        When several were passed unseen (the app was closed), only the highest is returned and
-        all are marked, so a person is greeted once, not with a pile of notifications.
+        Milestones passed earlier (a backdated start, days the app was closed) are marked
+        quietly: a "Day 30" balloon on day 40 would be stale, and a pile of them worse.
         """
         summary = self.summary()
         if not summary.started or summary.started_at is None:
@@ -78,7 +78,7 @@ class Tracker:
         newly_marked = [
             m for m in unseen if self.store.mark_milestone_notified(summary.started_at, m, now)
         ]
-        return max(newly_marked) if newly_marked else None
+        return summary.streak_days if summary.streak_days in newly_marked else None
 
     def status(self) -> dict[str, Any]:
         """The JSON of ``nocontact status --json`` (DESIGN §9)."""

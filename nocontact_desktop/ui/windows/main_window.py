@@ -13,6 +13,15 @@ from nocontact_desktop.ui import calm_style
 from nocontact_desktop.ui.qt import Qt, QtWidgets, Signal
 from nocontact_desktop.ui.tray.icon import app_icon
 
+WELCOME = (
+    "•  When the urge comes, “I want to text them” (here, or in the tray menu) walks you "
+    "through it — a timer, your breathing, your reasons.\n"
+    "•  Blocked: paste their profile links, and those sites pause for a moment before they "
+    "open.\n"
+    "•  Apps: messaging apps can wait for the same moment.\n"
+    "•  Your count lives in the tray. Everything stays on this computer."
+)
+
 
 class TodayPage(QtWidgets.QWidget):
     """The count celebrated, the next milestone as progress, one prominent way through an urge,
@@ -29,6 +38,16 @@ class TodayPage(QtWidgets.QWidget):
         layout = QtWidgets.QVBoxLayout(self)
         layout.setContentsMargins(28, 20, 28, 20)
         layout.setSpacing(12)
+
+        self.welcome, welcome_layout = calm_style.card()
+        welcome_layout.addWidget(calm_style.label("Welcome. Here is what you can do:", "lead"))
+        welcome_layout.addWidget(calm_style.label(WELCOME))
+        got_it = QtWidgets.QPushButton("Got it")
+        calm_style.role(got_it, "quiet")
+        got_it.clicked.connect(lambda: self.welcome.setVisible(False))
+        welcome_layout.addWidget(got_it, alignment=Qt.AlignmentFlag.AlignRight)
+        self.welcome.setVisible(False)
+        layout.addWidget(self.welcome)
 
         hero, hero_layout = calm_style.card()
         hero_layout.setContentsMargins(24, 18, 24, 18)
@@ -116,6 +135,10 @@ class TodayPage(QtWidgets.QWidget):
         if is_milestone(days):
             text = milestone_text(days) + "\n" + text
         self.milestone_label.setText(text)
+
+    def show_welcome(self) -> None:
+        """After the first start: a short word on what the app can do for them."""
+        self.welcome.setVisible(True)
 
     def show_turned_away(self, count: int) -> None:
         """Blocked attempts turned away in the last 7 days (nothing shown for none)."""
