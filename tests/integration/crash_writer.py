@@ -39,7 +39,11 @@ def main() -> int:
     data_dir = Path(sys.argv[1])
     trials = int(sys.argv[2])
     rng = random.Random(int(sys.argv[3]))
-    make_store(data_dir).close()  # create and migrate once
+    # Create and migrate once, and write one event so every lazily imported module (the
+    # cipher, uuid) is loaded before the forks: children then start writing at once.
+    with make_store(data_dir) as warm:
+        now = datetime.now(UTC)
+        warm.add_event(EventKind.URGE, now, tz="UTC", note="warm-up", recorded_at=now)
     committed: set[str] = set()
     failures: list[str] = []
     kills_mid_write = 0

@@ -262,16 +262,6 @@ def test_setting_the_wall_clock_forward_does_not_release_a_pending_change(root: 
         helper.kill()
 
 
-def test_time_namespaces_cannot_move_the_wall_clock() -> None:
-    if not shutil.which("unshare"):
-        pytest.skip("unshare is not installed")
-    pytest.skip(
-        "unshare -T virtualises only CLOCK_MONOTONIC and CLOCK_BOOTTIME; `date -s` inside it "
-        "would set this machine's real clock, so the wall-clock test uses libfaketime and the "
-        "injected clock instead"
-    )
-
-
 def test_the_helper_records_a_section_removed_while_it_was_stopped(root: Path) -> None:
     helper = RunningHelper(root, extra_args=FAST).start()
     helper.client().set_blocklist(BLOCKLIST)
