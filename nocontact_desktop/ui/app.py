@@ -151,6 +151,7 @@ class TrayApp(QtCore.QObject):
         today.slip_requested.connect(self.log_slip)
         today.edit_reasons_requested.connect(self.edit_reasons)
         from nocontact_desktop.core.settings import Settings  # noqa: PLC0415 - see _build
+        from nocontact_desktop.ui.widgets.data_section import DataSection  # noqa: PLC0415
         from nocontact_desktop.ui.widgets.settings_form import SettingsForm  # noqa: PLC0415
         from nocontact_desktop.ui.widgets.start_date_section import (  # noqa: PLC0415
             StartDateSection,
@@ -164,6 +165,9 @@ class TrayApp(QtCore.QObject):
         self.start_section = StartDateSection(self.tracker)
         self.start_section.corrected.connect(self.refresh)
         self.window.settings.add_section(self.start_section)
+        self.data_section = DataSection(self.store, self.clock.now)
+        self.data_section.imported.connect(self.refresh)
+        self.window.settings.add_section(self.data_section)
 
     def _watch_database(self) -> None:
         # The CLI may log events while the tray runs: inotify on the WAL, no polling.

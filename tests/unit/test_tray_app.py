@@ -262,3 +262,23 @@ def test_the_start_can_be_corrected_in_settings(
     assert tray.tracker.summary().streak_days == 9
     assert tray.window.today.days_label.text() == "9"
     assert real_start.strftime("%Y") in tray.start_section.started_label.text()
+
+
+def test_export_and_import_from_settings(
+    tray: TrayApp, store: Store, clock: ManualClock, tmp_path: Path
+) -> None:
+    tray.tracker.start(clock.now() - timedelta(days=4))
+    tray.tracker.log(EventKind.HOOVER, note="a voice message")
+    section = tray.data_section
+    target = tmp_path / "copy.json"
+    assert section.export_to(target)
+    assert "Exported 2 events" in section.result_label.text()
+    assert "NOT encrypted" in section.result_label.text()
+    assert "a voice message" in target.read_text()
+    broken = tmp_path / "broken.json"
+    broken.write_text("{ nope")
+    assert not section.import_from(broken)
+    assert section.result_label.text().startswith("Nothing was imported:")
+    assert section.import_from(target)  # the same events again: nothing new, nothing doubled
+    assert "Imported 0 new events" in section.result_label.text()
+    assert store.count_by_kind()[EventKind.HOOVER] == 1
