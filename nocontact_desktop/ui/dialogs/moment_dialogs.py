@@ -9,6 +9,7 @@ from nocontact_desktop.core.clock import Clock
 from nocontact_desktop.core.streak.count import StreakSummary
 from nocontact_desktop.core.streak.events import EventKind
 from nocontact_desktop.core.streak.tracker import Tracker
+from nocontact_desktop.ui import calm_style
 from nocontact_desktop.ui.qt import QtWidgets
 from nocontact_desktop.ui.widgets.moment_edit import MomentEdit
 
@@ -42,16 +43,19 @@ class _NoteDialog(QtWidgets.QDialog):
     ) -> None:
         super().__init__(parent)
         self.setWindowTitle(title)
+        calm_style.calm(self)
+        self.setMinimumWidth(520)
         layout = QtWidgets.QVBoxLayout(self)
-        message = QtWidgets.QLabel(text)
-        message.setWordWrap(True)
+        layout.setContentsMargins(24, 20, 24, 20)
+        message = calm_style.label(text, "lead")
         layout.addWidget(message)
         layout.addWidget(QtWidgets.QLabel(note_label))
         self.note_edit = QtWidgets.QPlainTextEdit()
         self.note_edit.setFixedHeight(80)
         layout.addWidget(self.note_edit)
         buttons = QtWidgets.QDialogButtonBox()
-        buttons.addButton(accept_label, QtWidgets.QDialogButtonBox.ButtonRole.AcceptRole)
+        accept = buttons.addButton(accept_label, QtWidgets.QDialogButtonBox.ButtonRole.AcceptRole)
+        calm_style.role(accept, "primary")
         buttons.addButton("Cancel", QtWidgets.QDialogButtonBox.ButtonRole.RejectRole)
         buttons.accepted.connect(self.accept)
         buttons.rejected.connect(self.reject)

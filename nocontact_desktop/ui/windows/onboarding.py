@@ -8,6 +8,7 @@ from datetime import datetime
 from nocontact_desktop.core.clock import Clock
 from nocontact_desktop.core.settings import setting_named
 from nocontact_desktop.core.storage.store import SupportPerson
+from nocontact_desktop.ui import calm_style
 from nocontact_desktop.ui.qt import QtWidgets
 from nocontact_desktop.ui.widgets.moment_edit import MomentEdit
 
@@ -35,11 +36,16 @@ class OnboardingDialog(QtWidgets.QDialog):
         super().__init__(parent)
         self._clock = clock
         self.setWindowTitle("Welcome to No Contact")
-        self.setMinimumWidth(520)
-        layout = QtWidgets.QVBoxLayout(self)
-        intro = QtWidgets.QLabel(INTRO)
-        intro.setWordWrap(True)
-        layout.addWidget(intro)
+        calm_style.calm(self)
+        self.setMinimumWidth(600)
+        outer = QtWidgets.QVBoxLayout(self)
+        outer.setContentsMargins(0, 0, 0, 16)
+        body = QtWidgets.QWidget()
+        layout = QtWidgets.QVBoxLayout(body)
+        layout.setContentsMargins(28, 22, 28, 8)
+        layout.setSpacing(10)
+        layout.addWidget(calm_style.label("Welcome", "heading"))
+        layout.addWidget(calm_style.label(INTRO, "lead"))
 
         form = QtWidgets.QFormLayout()
         # Typed text is read as typed (never rewritten); the line below says what it means.
@@ -89,13 +95,18 @@ class OnboardingDialog(QtWidgets.QDialog):
         self.begin_button = buttons.addButton(
             "Begin", QtWidgets.QDialogButtonBox.ButtonRole.AcceptRole
         )
+        calm_style.role(self.begin_button, "primary")
         buttons.addButton("Later", QtWidgets.QDialogButtonBox.ButtonRole.RejectRole)
         buttons.accepted.connect(self.accept)
         buttons.rejected.connect(self.reject)
-        layout.addWidget(buttons)
+        # The questions scroll on a small screen; Begin and Later always stay in view.
+        outer.addWidget(calm_style.scrolling(body), 1)
+        buttons.setContentsMargins(28, 0, 28, 0)
+        outer.addWidget(buttons)
         self.start_edit.changed.connect(
             lambda: self.begin_button.setEnabled(self.start_edit.value() is not None)
         )
+        calm_style.fit_to_screen(self, 640, 760)
 
     def answers(self) -> OnboardingAnswers:
         """The answers as typed, the start clamped to now (a future start is refused)."""
