@@ -81,9 +81,9 @@ def build_deb(
             assert result.returncode == 0, f"building the .deb failed:\n{result.stderr}"
             built[suffix] = Path(result.stdout.strip().splitlines()[-1])
             _, found, lint = result.stderr.partition("package: lintian:")
-            LINTIAN[built[suffix].name] = (
-                lint.strip() if found else "(not run: " + result.stderr.strip()[-80:] + ")"
-            )
+            if found:
+                lines = [line for line in lint.splitlines() if line.strip()]
+                LINTIAN[built[suffix].name] = "\n".join(lines)
             record(f"build .deb{suffix or ''}", time.monotonic() - started)
         return built[suffix]
 

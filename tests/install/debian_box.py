@@ -500,10 +500,12 @@ class Box:
     def _wait_for_polkit(
         self, user: str, action_id: str, program: str | None, expected: int
     ) -> None:
+        if program:  # pkcheck cannot pass pkexec's details: ask pkexec itself
+            self.wait_for(f"pkexec {program} --version >/dev/null 2>&1", user=user, timeout=15)
+            return
         # pkcheck: 0 authorized, 1 not authorized, 2 a password would be needed.
-        detail = f"--detail program {program} " if program else ""
         self.wait_for(
-            f"pkcheck --action-id {action_id} {detail}--process $$ >/dev/null 2>&1; "
+            f"pkcheck --action-id {action_id} --process $$ >/dev/null 2>&1; "
             f"test $? -eq {expected}",
             user=user, timeout=15,
         )

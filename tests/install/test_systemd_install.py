@@ -336,7 +336,6 @@ def test_a_user_venv_install_runs_a_root_owned_copy_on_the_system_python(box: Bo
     # The first install has no policy of ours yet: pkexec of the system's Python is polkit's
     # own action; later ones (uninstall) run the launcher under the copy's action.
     box.grant_polkit(USER, "org.freedesktop.policykit.exec", program="/usr/bin/python3")
-    box.grant_polkit(USER, "org.nocontact.helper.local")
     started = time.monotonic()
     result = box.run([f"{VENV}/bin/nocontact", "helper", "install"], user=USER)
     record("venv route: helper install -> list applied", time.monotonic() - started)
@@ -358,6 +357,7 @@ def test_a_user_venv_install_runs_a_root_owned_copy_on_the_system_python(box: Bo
     assert f"org.freedesktop.policykit.exec.path -> {LAUNCHER}" in action.out
     wait_until_applied(box, timeout=5)
     # Uninstall runs the launcher under the copy's own action, and puts everything back.
+    box.grant_polkit(USER, "org.nocontact.helper.local")
     result = box.run([f"{VENV}/bin/nocontact", "helper", "uninstall"], user=USER)
     assert result.ok, str(result)
     assert box.read_file("/etc/hosts") == ORIGINAL_HOSTS
