@@ -1105,12 +1105,15 @@ def install_helper(
         data = base64.b64encode(payload or helper_payload()).decode("ascii")
         _elevate([paths.python, "-IS", "-c", _BOOTSTRAP], elevate, data)
         return
-    os.umask(0o022)
-    if packaged:
-        (check_program or _check_packaged_program)(PACKAGED_PROGRAM)
-        _install_packaged(uid, runner, paths)
-    else:
-        _install_copy(uid, payload or helper_payload(), runner, paths)
+    previous_umask = os.umask(0o022)  # what root writes here is for everyone to read
+    try:
+        if packaged:
+            (check_program or _check_packaged_program)(PACKAGED_PROGRAM)
+            _install_packaged(uid, runner, paths)
+        else:
+            _install_copy(uid, payload or helper_payload(), runner, paths)
+    finally:
+        os.umask(previous_umask)
 
 
 def install_copied_helper(payload: bytes) -> int:
@@ -1158,7 +1161,14 @@ def uninstall_helper(
     # Imported before the copy this may run from is deleted.
     from nocontact_desktop.core.blocking.hosts_section import remove_from_file  # noqa: PLC0415
 
-    runner(["systemctl", "disable", "--now", "--quiet", HELPER_UNIT_NAME])
+    stopped = runner(["systemctl", "disable", "--now", "--quiet", HELPER_UNIT_NAME])
+    state = runner(["systemctl", "is-active", HELPER_UNIT_NAME]).stdout.strip()
+    if state in ("active", "activating", "reloading", "deactivating"):
+        # A running helper would put the section back as soon as it is removed.
+        detail = (stopped.stderr or "").strip().splitlines()
+        raise HelperServiceError(
+            f"could not stop the helper ({detail[0] if detail else state}); nothing removed"
+        )
     removed = _remove_copy(paths)
     if paths.drop_in.parent.exists():
         shutil.rmtree(paths.drop_in.parent)

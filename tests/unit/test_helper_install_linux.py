@@ -485,11 +485,24 @@ def test_uninstall_removes_unit_drop_in_policy_copy_state_and_section(tmp_path: 
     linux.uninstall_helper(runner=runner, paths=paths, euid=0, booted=True)
     assert runner.calls == [
         ["systemctl", "disable", "--now", "--quiet", UNIT],
+        ["systemctl", "is-active", UNIT],
         ["systemctl", "daemon-reload"],
     ]
     for gone in (paths.unit, paths.drop_in.parent, paths.policy, paths.local_dir, paths.state_dir):
         assert not gone.exists(), gone
     assert paths.hosts_file.read_bytes() == original
+
+
+def test_uninstall_that_cannot_stop_the_helper_removes_nothing(tmp_path: Path) -> None:
+    paths = packaged_paths(tmp_path)
+    linux.install_helper(1000, "", runner=FakeRunner(), paths=paths, euid=0, booted=True,
+                         check_program=no_check)
+    runner = FakeRunner(
+        {("systemctl", "disable"): (1, ""), ("systemctl", "is-active"): (0, "active\n")}
+    )
+    with pytest.raises(HelperServiceError, match=r"could not stop the helper \(boom\); nothing"):
+        linux.uninstall_helper(runner=runner, paths=paths, euid=0, booted=True)
+    assert paths.drop_in.exists()
 
 
 def test_uninstall_of_the_packaged_helper_keeps_the_packages_unit(tmp_path: Path) -> None:
