@@ -563,7 +563,19 @@ def cmd_gate_list(ctx: Context) -> int:
 
 
 def _nocontact_program() -> str:
-    """The `nocontact` program of this installation, for the helper service to run."""
+    """The `nocontact` program of this installation, as pkexec and the messages name it.
+
+    The .deb's environment in /opt/nocontact is run through /usr/bin/nocontact, the path its
+    polkit policy names; the helper's root-owned copy through its launcher.
+    """
+    if sys.platform.startswith("linux"):
+        from nocontact_desktop.platform import linux
+        if Path(sys.prefix).resolve().is_relative_to(linux.PACKAGED_PREFIX) and Path(
+            linux.PACKAGED_PROGRAM
+        ).exists():
+            return linux.PACKAGED_PROGRAM
+        if sys.argv and Path(sys.argv[0]).resolve() == linux.LOCAL_HELPER_DIR / linux.LAUNCHER_NAME:
+            return str(linux.LOCAL_HELPER_DIR / linux.LAUNCHER_NAME)
     beside = Path(sys.executable).parent / "nocontact"
     if beside.exists():
         return str(beside)
@@ -576,13 +588,20 @@ def _nocontact_program() -> str:
 
 
 def cmd_helper_events(ctx: Context) -> int:
-    from nocontact_desktop.core.helper_link.client import HelperClient, HelperUnavailable
+    from nocontact_desktop.core.helper_link.client import (
+        HelperClient,
+        HelperError,
+        HelperUnavailable,
+    )
     try:
         for event in HelperClient(_socket_path(ctx)).events():
             ctx.out(_dumps(event))
             sys.stdout.flush()
     except HelperUnavailable as err:
         _warn(f"the helper is not reachable at {_socket_path(ctx)}: {err}")
+        return EXIT_FAILURE
+    except HelperError as err:
+        _warn(f"the helper refused: {err}")
         return EXIT_FAILURE
     except KeyboardInterrupt:
         return EXIT_OK

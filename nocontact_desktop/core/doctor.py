@@ -75,13 +75,31 @@ def check_helper(
                 "helper",
                 "problem",
                 f"the blocking helper is not reachable ({err}); service: {status}",
-                "turn blocking on: nocontact helper install (asks for administrator rights)",
+                helper_fix(status),
             ),
             None,
         )
     except HelperError as err:
         return (Check("helper", "problem", f"the helper answered with an error: {err}", None), None)
     return Check("helper", "ok", "the blocking helper is running"), state
+
+
+def helper_fix(service_status: str) -> str:
+    """How to get the helper running, from what the service manager says about it."""
+    if service_status in ("stopped", "failed"):
+        return (
+            "the helper's service is installed but not running; see why with "
+            "`journalctl -u nocontact-helper -n 20`, then start it again: nocontact helper "
+            "install (or remove it: nocontact helper uninstall)"
+        )
+    if service_status == "starting":
+        return "the helper is starting; ask again in a few seconds"
+    if service_status.startswith("unavailable: systemd"):
+        return (
+            "this system does not run systemd, so the helper cannot be a service; run it "
+            "yourself as root: nocontact helper run --allow-uid $(id -u)"
+        )
+    return "turn blocking on: nocontact helper install (asks for administrator rights)"
 
 
 def check_section(hosts_file: Path, blocked: Iterable[str], passes: Iterable[str]) -> Check:

@@ -19,6 +19,8 @@ from __future__ import annotations
 import argparse
 import asyncio
 import logging
+import os
+import socket
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -116,6 +118,41 @@ def config_from_args(args: argparse.Namespace) -> HelperConfig:
     )
 
 
+def notify_systemd(message: str = "READY=1", environ: dict[str, str] | None = None) -> bool:
+    """Tell the service manager ``message`` (sd_notify) when it asked for it; True if sent.
+
+    systemd sets ``$NOTIFY_SOCKET`` for a ``Type=notify`` unit: a datagram socket path, or an
+    abstract one written with a leading ``@``. Without it (run by hand, tests) nothing is sent.
+    """
+    address = (os.environ if environ is None else environ).get("NOTIFY_SOCKET", "")
+    if address.startswith("@"):
+        address = "\0" + address[1:]
+    elif not address.startswith("/"):
+        return False
+    try:
+        with socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM | socket.SOCK_CLOEXEC) as sock:
+            sock.connect(address)
+            sock.sendall(message.encode("utf-8"))
+    except OSError as error:
+        log.warning("cannot notify the service manager: %s", error.strerror)
+        return False
+    return True
+
+
+class ServiceDaemon(HelperDaemon):
+    """The helper as a service: tells systemd it is ready once it answers and listens."""
+
+    async def start(self) -> None:
+        """Start, then send READY=1 (socket bound and serving, listener up)."""
+        await super().start()
+        notify_systemd("READY=1\nSTATUS=answering on its socket")
+
+    async def stop(self) -> None:
+        """Send STOPPING=1, then stop."""
+        notify_systemd("STOPPING=1")
+        await super().stop()
+
+
 def _configure_logging(debug: bool) -> None:
     handler = logging.StreamHandler(sys.stderr)
     handler.setFormatter(logging.Formatter("nocontact-helper %(levelname)s %(message)s"))
@@ -139,7 +176,7 @@ def run_helper(argv: Sequence[str] | None = None) -> int:
     except SystemExit as done:  # --help
         return done.code if isinstance(done.code, int) else EXIT_OK
     _configure_logging(args.debug)
-    daemon = HelperDaemon(config, SystemClock())
+    daemon = ServiceDaemon(config, SystemClock())
     try:
         asyncio.run(daemon.run())
     except (HelperStartError, SocketSetupError) as error:

@@ -18,21 +18,27 @@ import struct
 import subprocess
 import sys
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Final
-
-import psutil
+from typing import TYPE_CHECKING, Final
 
 from nocontact_desktop.core.app_gate.rules import InstalledApp, Matcher, ProcessIdentity
 from nocontact_desktop.core.atomic_file import write_private
 from nocontact_desktop.core.blocking.browser_policies import CHROMIUM_FILE_NAME, PolicyFile
 from nocontact_desktop.core.errors import BadInput
 from nocontact_desktop.core.helper_link.client import HelperServiceError
-from nocontact_desktop.platform.base import PeerSocket
+from nocontact_desktop.core.lazy_import import lazy_module
 from nocontact_desktop.platform.posix import checked as _checked
 from nocontact_desktop.platform.posix import invoking_uid as invoking_uid  # noqa: PLC0414 - re-export
 from nocontact_desktop.platform.posix import quiet_run as _dns_run
 from nocontact_desktop.platform.posix import run_tool as _run
+
+if TYPE_CHECKING:
+    import psutil
+
+    from nocontact_desktop.platform.base import PeerSocket
+else:
+    psutil = lazy_module("psutil")  # the app gate's errors; the helper never loads psutil
 
 name: Final = "linux"
 """This OS's key in the gate presets."""
@@ -533,14 +539,81 @@ def peer_uid(sock: PeerSocket) -> int:
 
 
 # --- Helper service (paths, install, uninstall, status) ---
+# The helper always runs from a root-owned place (DESIGN §2; issue 10). Two routes, chosen by
+# what is on the system:
+# - packaged (.deb): the package's unit runs /usr/bin/nocontact, which runs the root-owned
+#   environment in /opt/nocontact; install writes only a drop-in naming the allowed users.
+# - copied (a user venv, pipx, a source tree): install copies the helper's own Qt-free modules
+#   (this package without ui/ and resources/, plus the pure-Python idna) into
+#   /usr/local/lib/nocontact-helper/<version>-<digest>/, run by the system's Python
+#   (``/usr/bin/python3 -IS``) through a root-owned launcher, and writes the full unit and a
+#   polkit policy naming that launcher. Nothing root runs is writable by anyone but root.
+# Either way the unit is ``Type=notify``: ``systemctl restart`` returns once the helper
+# answers on its socket, or fails, and then the unit is left stopped.
 
 HELPER_UNIT_NAME = "nocontact-helper.service"
 SYSTEMD_UNIT_DIR = Path("/etc/systemd/system")
 HELPER_SOCKET_PATH = Path("/run/nocontact/helper.sock")
 HELPER_STATE_DIR = Path("/var/lib/nocontact-helper")
 HELPER_HOSTS_PATH = Path("/etc/hosts")
+PACKAGED_PROGRAM: Final = "/usr/bin/nocontact"
+PACKAGED_PREFIX: Final = Path("/opt/nocontact")
+PACKAGED_UNITS: Final = (
+    Path("/usr/lib/systemd/system") / HELPER_UNIT_NAME,
+    Path("/lib/systemd/system") / HELPER_UNIT_NAME,
+)
+ALLOW_VARIABLE: Final = "NOCONTACT_HELPER_ALLOW"
+SYSTEM_PYTHON: Final = "/usr/bin/python3"
+LOCAL_HELPER_DIR: Final = Path("/usr/local/lib/nocontact-helper")
+LAUNCHER_NAME: Final = "nocontact-helper"
+POLKIT_ACTIONS_DIR: Final = Path("/usr/share/polkit-1/actions")
+LOCAL_ACTION_ID: Final = "org.nocontact.helper.local"
+NOTHING_CHANGED: Final = "Blocking stays off; nothing changed"
+PKEXEC_REFUSED: Final = frozenset({126, 127})  # dismissed; not authorized or no agent
+_UNIT_DESCRIPTION: Final = "Description=No Contact helper (blocks listed sites in the hosts file)"
+_PAYLOAD_MAX_BYTES: Final = 32 * 1024 * 1024
+_PAYLOAD_MEMBER = re.compile(r"(?:nocontact_desktop|idna)(?:/[A-Za-z0-9_]+)*/[A-Za-z0-9_]+\.py")
+_JOURNAL_LINES: Final = 12
 
 Runner = Callable[[Sequence[str]], "subprocess.CompletedProcess[str]"]
+Elevator = Callable[[Sequence[str], "str | None"], "subprocess.CompletedProcess[str]"]
+
+
+@dataclass(frozen=True)
+class HelperPaths:
+    """Where the helper's service pieces live (tests point them into a temporary folder)."""
+
+    unit_dir: Path = SYSTEMD_UNIT_DIR
+    packaged_units: tuple[Path, ...] = PACKAGED_UNITS
+    local_dir: Path = LOCAL_HELPER_DIR
+    polkit_dir: Path = POLKIT_ACTIONS_DIR
+    python: str = SYSTEM_PYTHON
+    hosts_file: Path = HELPER_HOSTS_PATH
+    state_dir: Path = HELPER_STATE_DIR
+
+    @property
+    def unit(self) -> Path:
+        """The full unit a copied install writes (it overrides a packaged one)."""
+        return self.unit_dir / HELPER_UNIT_NAME
+
+    @property
+    def drop_in(self) -> Path:
+        """The drop-in that names the users allowed to command the helper."""
+        return self.unit_dir / f"{HELPER_UNIT_NAME}.d" / "allow.conf"
+
+    @property
+    def launcher(self) -> Path:
+        """The root-owned program of a copied install."""
+        return self.local_dir / LAUNCHER_NAME
+
+    @property
+    def policy(self) -> Path:
+        """The polkit policy of a copied install (the package ships its own)."""
+        return self.polkit_dir / f"{LOCAL_ACTION_ID}.policy"
+
+    def packaged(self) -> bool:
+        """Whether the .deb's unit is installed (then its root-owned tree runs the helper)."""
+        return any(path.is_file() for path in self.packaged_units)
 
 
 def helper_socket_path() -> Path:
@@ -558,8 +631,6 @@ def helper_hosts_path() -> Path:
     return HELPER_HOSTS_PATH
 
 
-
-
 def systemd_running() -> bool:
     """True when systemd is the init system (``sd_booted()``: /run/systemd/system exists)."""
     return Path("/run/systemd/system").is_dir()
@@ -569,7 +640,7 @@ def _no_systemd_message(uid: int, executable: str) -> str:
     return (
         "systemd is not running on this machine (PID 1 is not systemd), so the helper cannot "
         "be installed as a service here; run it as root instead: "
-        f"{executable} helper run --allow-uid {uid}"
+        f"{executable or 'nocontact'} helper run --allow-uid {uid}"
     )
 
 
@@ -577,30 +648,44 @@ def _no_systemd_message(uid: int, executable: str) -> str:
 _PLAIN_PATH = re.compile(r"/[A-Za-z0-9._+/-]*\Z")
 
 
-def render_helper_unit(uid: int, executable: str) -> str:
-    """The systemd unit that runs ``executable helper run --allow-uid uid`` as root.
-
-    Hardened: the only writable places are /etc (the hosts file is replaced by an atomic
-    rename, which needs the *directory* writable; ``ReadWritePaths=/etc/hosts`` alone would
-    make the rename fail with EBUSY or EROFS), the runtime folder for the socket and the state
-    folder. Capabilities are cut down to binding ports 80/443 and keeping the hosts file's
-    owner and mode.
-    """
+def _checked_uid(uid: int) -> int:
     if not isinstance(uid, int) or isinstance(uid, bool) or not 0 <= uid < 2**32 - 1:
         raise BadInput(f"{uid!r} is not a valid uid: not a number in 0-4294967294")
+    return uid
+
+
+def _checked_program(executable: str) -> str:
     if not _PLAIN_PATH.match(executable):
         raise BadInput(
             f"{executable!r} is not a valid helper program path: it must be absolute and use "
             "only letters, digits and . _ + - /"
         )
+    return executable
+
+
+def render_helper_unit(executable: str) -> str:
+    """The systemd unit that runs ``executable helper run`` as root for the allowed users.
+
+    The users come from ``$NOCONTACT_HELPER_ALLOW``, set by the drop-in
+    (:func:`render_allow_drop_in`); without it only root may command the helper.
+    ``Type=notify``: the helper says READY=1 once its socket and listener are up, so
+    ``systemctl restart`` returns when it answers. Hardened: the only writable places are /etc
+    (the hosts file is replaced by an atomic rename, which needs the *directory* writable;
+    ``ReadWritePaths=/etc/hosts`` alone would make the rename fail with EBUSY or EROFS), the
+    runtime folder for the socket and the state folder. Capabilities are cut down to binding
+    ports 80/443 and keeping the hosts file's owner and mode.
+    """
+    _checked_program(executable)
     return f"""\
 [Unit]
-Description=No Contact helper (blocks listed sites in the hosts file)
+{_UNIT_DESCRIPTION}
 After=local-fs.target
 
 [Service]
-Type=simple
-ExecStart={executable} helper run --allow-uid {uid}
+Type=notify
+NotifyAccess=main
+ExecStart={executable} helper run ${ALLOW_VARIABLE}
+TimeoutStartSec=30
 Restart=always
 RestartSec=2
 UMask=0022
@@ -634,6 +719,68 @@ WantedBy=multi-user.target
 """
 
 
+def allowed_uids(drop_in: str) -> list[int]:
+    """The uids a drop-in allows (``--allow-uid N`` in ``NOCONTACT_HELPER_ALLOW``)."""
+    return sorted({int(found) for found in re.findall(r"--allow-uid (\d{1,10})\b", drop_in)})
+
+
+def render_allow_drop_in(uids: Sequence[int]) -> str:
+    """``[Service]`` with ``Environment="NOCONTACT_HELPER_ALLOW=--allow-uid N ..."``."""
+    words = " ".join(f"--allow-uid {_checked_uid(uid)}" for uid in sorted(set(uids)))
+    return (
+        "# Written by `nocontact helper install`: the users who may command the helper.\n"
+        f'[Service]\nEnvironment="{ALLOW_VARIABLE}={words}"\n'
+    )
+
+
+_POLICY_MESSAGE: Final = (
+    "Authentication is required to install or remove the No Contact helper, which blocks the "
+    "sites on your list for every program on this computer."
+)
+
+
+def render_local_policy(launcher: str) -> str:
+    """The polkit action of a copied install: ``pkexec LAUNCHER helper …`` asks for an
+    administrator with the project's own message."""
+    _checked_program(launcher)
+    return f"""\
+<?xml version="1.0" encoding="UTF-8"?>
+<!DOCTYPE policyconfig PUBLIC
+ "-//freedesktop//DTD PolicyKit Policy Configuration 1.0//EN"
+ "http://www.freedesktop.org/standards/PolicyKit/1/policyconfig.dtd">
+<!-- Written by `nocontact helper install` for the helper's root-owned copy. -->
+<policyconfig>
+  <vendor>No Contact</vendor>
+  <action id="{LOCAL_ACTION_ID}">
+    <description>Install or remove the No Contact helper</description>
+    <message>{_POLICY_MESSAGE}</message>
+    <icon_name>nocontact</icon_name>
+    <defaults>
+      <allow_any>auth_admin</allow_any>
+      <allow_inactive>auth_admin</allow_inactive>
+      <allow_active>auth_admin</allow_active>
+    </defaults>
+    <annotate key="org.freedesktop.policykit.exec.path">{launcher}</annotate>
+    <annotate key="org.freedesktop.policykit.exec.argv1">helper</annotate>
+  </action>
+</policyconfig>
+"""
+
+
+def render_launcher(version_dir: Path, python: str = SYSTEM_PYTHON) -> str:
+    """The copied install's program: the system's Python, isolated (-I: no environment, no
+    user site, no script folder on the path; -S: no site packages), on the copied modules."""
+    _checked_program(python)
+    _checked_program(str(version_dir))
+    return (
+        f"#!{python} -IS\n"
+        '"""No Contact helper: written by `nocontact helper install`; runs the root-owned copy\n'
+        'of the helper\'s own modules beside this file."""\n'
+        "import sys\n\n"
+        f'sys.path.insert(0, "{version_dir}")\n'
+        "from nocontact_desktop.cli import main  # noqa: E402\n\n"
+        "sys.exit(main())\n"
+    )
 
 
 def _check_root_owned(path: Path) -> None:
@@ -645,12 +792,12 @@ def _check_root_owned(path: Path) -> None:
             if info.st_uid != 0:
                 raise HelperServiceError(
                     f"{current} is owned by uid {info.st_uid}; the helper runs as root, so its "
-                    "program must be root-owned (install No Contact system-wide)"
+                    "program and every folder above it must be root-owned"
                 )
             if info.st_mode & 0o022 and not (stat.S_ISLNK(info.st_mode) or info.st_mode & 0o1000):
                 raise HelperServiceError(
                     f"{current} is writable by group or others; the helper runs as root, so "
-                    "its program must be writable by root only"
+                    "its program and every folder above it must be writable by root only"
                 )
             if current.parent == current:
                 break
@@ -671,16 +818,290 @@ def _helper_program_paths(executable: str) -> list[Path]:
     return paths
 
 
+def _check_packaged_program(executable: str) -> None:
+    for path in _helper_program_paths(executable):
+        _check_root_owned(path)
 
 
-def _elevate(executable: str, action: str, runner: Runner) -> None:
-    """Run ``executable helper ACTION`` as root through pkexec (polkit asks for a password)."""
-    if shutil.which("pkexec") is None:
+def _check_copy_target(paths: HelperPaths) -> None:
+    """The system's Python and the folders the copy goes into must be root's alone."""
+    python = Path(paths.python)
+    if not python.is_file():
         raise HelperServiceError(
-            f"administrator rights are needed and pkexec is missing: run "
-            f"'sudo {executable} helper {action}'"
+            f"{python} is missing; the helper's copy runs on the system's Python 3 "
+            "(install python3, or install No Contact's .deb)"
         )
-    _checked(runner(["pkexec", executable, "helper", action]), f"pkexec helper {action}")
+    try:
+        _check_root_owned(python)
+        existing = paths.local_dir
+        while not existing.exists():
+            existing = existing.parent
+        _check_root_owned(existing)
+    except HelperServiceError as error:
+        raise HelperServiceError(
+            f"cannot install the helper's root-owned copy in {paths.local_dir}: {error}"
+        ) from None
+
+
+# -- the copy (user venv, pipx, source tree) --
+
+_BOOTSTRAP = """\
+import base64, os, sys, tempfile
+if sys.version_info < (3, 11):
+    sys.exit("nocontact: Blocking stays off; nothing changed: the system's Python "
+             + sys.version.split()[0] + " is older than 3.11, which the helper needs")
+data = base64.b64decode(sys.stdin.read(), validate=True)
+fd, path = tempfile.mkstemp(prefix="nocontact-helper-", suffix=".zip")
+try:
+    with os.fdopen(fd, "wb") as out:
+        out.write(data)
+    sys.path.insert(0, path)
+    from nocontact_desktop.platform.linux import install_copied_helper
+    code = install_copied_helper(data)
+finally:
+    os.unlink(path)
+sys.exit(code)
+"""
+
+
+def helper_payload() -> bytes:
+    """A zip of the helper's own modules: this package's ``.py`` files without ``ui/`` and
+    ``resources/``, and idna's. The same bytes always give the same zip (fixed times)."""
+    import importlib.util  # noqa: PLC0415 - only install needs these
+    import io  # noqa: PLC0415
+    import zipfile  # noqa: PLC0415
+
+    import nocontact_desktop  # noqa: PLC0415
+
+    roots = [Path(nocontact_desktop.__file__).parent]
+    idna = importlib.util.find_spec("idna")
+    if idna is None or idna.origin is None:
+        raise HelperServiceError("the idna package is missing; reinstall No Contact")
+    roots.append(Path(idna.origin).parent)
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
+        for root in roots:
+            for folder, dirs, files in os.walk(root):
+                relative = Path(folder).relative_to(root.parent)
+                skip = {"__pycache__", *(("ui", "resources") if Path(folder) == root else ())}
+                dirs[:] = sorted(d for d in dirs if d not in skip)
+                for name in sorted(files):
+                    member = (relative / name).as_posix()
+                    if _PAYLOAD_MEMBER.fullmatch(member):
+                        info = zipfile.ZipInfo(member, date_time=(2020, 1, 1, 0, 0, 0))
+                        info.compress_type = zipfile.ZIP_DEFLATED
+                        info.external_attr = 0o644 << 16
+                        archive.writestr(info, (Path(folder) / name).read_bytes())
+    return buffer.getvalue()
+
+
+def _fsync_folder(folder: Path) -> None:
+    fd = os.open(folder, os.O_RDONLY | os.O_DIRECTORY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def _root_folder(folder: Path) -> None:
+    """Make ``folder`` (mode 0755) or accept it if it is a real folder of root's alone."""
+    with contextlib.suppress(FileExistsError):
+        os.mkdir(folder, 0o755)
+    info = os.lstat(folder)
+    if not stat.S_ISDIR(info.st_mode) or info.st_uid != 0 or info.st_mode & 0o022:
+        raise HelperServiceError(
+            f"{folder} is not a folder that only root can write; the helper's copy cannot go "
+            "there (remove it, then turn blocking on again)"
+        )
+
+
+def _write_copy(payload: bytes, paths: HelperPaths) -> Path:
+    """Unpack ``payload`` into ``<local_dir>/<version>-<digest>/`` (folders 0755, files 0644,
+    each file created exclusively without following links, fsync'ed; the folder appears by
+    one rename). An identical copy already there is reused."""
+    import hashlib  # noqa: PLC0415
+    import io  # noqa: PLC0415
+    import tempfile  # noqa: PLC0415
+    import zipfile  # noqa: PLC0415
+
+    from nocontact_desktop import __version__  # noqa: PLC0415
+
+    if len(payload) > _PAYLOAD_MAX_BYTES:
+        raise HelperServiceError("the helper's modules are larger than expected; not installed")
+    _root_folder(paths.local_dir)
+    final = paths.local_dir / f"{__version__}-{hashlib.sha256(payload).hexdigest()[:12]}"
+    if final.is_dir() and not final.is_symlink():
+        _check_root_owned(final / "nocontact_desktop")
+        return final
+    staging = Path(tempfile.mkdtemp(prefix=".staging-", dir=paths.local_dir))  # 0700
+    try:
+        with zipfile.ZipFile(io.BytesIO(payload)) as archive:
+            members = [info for info in archive.infolist() if not info.is_dir()]
+            names = {info.filename for info in members}
+            if "nocontact_desktop/helper/main.py" not in names:
+                raise HelperServiceError("the helper's modules are incomplete; not installed")
+            for info in members:
+                if not _PAYLOAD_MEMBER.fullmatch(info.filename):
+                    raise HelperServiceError(
+                        f"unexpected file {info.filename!r} among the helper's modules"
+                    )
+                *folders, name = info.filename.split("/")
+                folder = staging
+                for part in folders:
+                    folder = folder / part
+                    with contextlib.suppress(FileExistsError):
+                        os.mkdir(folder, 0o755)
+                flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | os.O_CLOEXEC
+                fd = os.open(folder / name, flags, 0o644)
+                with os.fdopen(fd, "wb") as out:
+                    os.fchmod(fd, 0o644)
+                    out.write(archive.read(info))
+                    out.flush()
+                    os.fsync(fd)
+        for folder_name, _dirs, _files in os.walk(staging):
+            os.chmod(folder_name, 0o755)  # noqa: S103 - root's folder, readable by the helper
+            _fsync_folder(Path(folder_name))
+        os.rename(staging, final)
+    except BaseException:
+        shutil.rmtree(staging, ignore_errors=True)
+        raise
+    _fsync_folder(paths.local_dir)
+    return final
+
+
+def _remove_old_copies(paths: HelperPaths, keep: Path) -> None:
+    for entry in paths.local_dir.iterdir():
+        if entry != keep and entry.name != LAUNCHER_NAME and entry.is_dir():
+            shutil.rmtree(entry, ignore_errors=True)
+
+
+def _unit_names_launcher(unit: Path, paths: HelperPaths) -> bool:
+    try:
+        text = unit.read_text(encoding="utf-8", errors="replace")
+    except OSError:
+        return False
+    return f"ExecStart={paths.launcher} " in text
+
+
+def _remove_copy(paths: HelperPaths) -> bool:
+    """Remove a copied install's unit, policy and modules; True if there was one."""
+    found = False
+    if _unit_names_launcher(paths.unit, paths):
+        paths.unit.unlink()
+        found = True
+    if paths.policy.exists():
+        paths.policy.unlink()
+        found = True
+    info = None
+    with contextlib.suppress(FileNotFoundError):
+        info = os.lstat(paths.local_dir)
+    if info is not None:
+        if stat.S_ISDIR(info.st_mode):
+            shutil.rmtree(paths.local_dir)
+        else:
+            paths.local_dir.unlink()
+        found = True
+    return found
+
+
+# -- installing and starting --
+
+
+def _write_allowed(uid: int, paths: HelperPaths) -> None:
+    """Add ``uid`` to the users the drop-in allows (other users who installed stay)."""
+    try:
+        uids = allowed_uids(paths.drop_in.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        uids = []
+    paths.drop_in.parent.mkdir(mode=0o755, parents=True, exist_ok=True)
+    write_private(paths.drop_in, render_allow_drop_in([*uids, uid]).encode("ascii"), mode=0o644)
+
+
+def _journal_tail(runner: Runner) -> str:
+    result = runner(
+        ["journalctl", "--no-pager", "-o", "cat", "-n", str(_JOURNAL_LINES), "-u",
+         HELPER_UNIT_NAME]
+    )
+    lines = [line for line in (result.stdout or "").splitlines() if line.strip()]
+    return "\n".join(f"  {line}" for line in lines) or "  (the journal has no lines for it)"
+
+
+def _start(runner: Runner) -> None:
+    """Reload units, enable the helper, (re)start it and wait until it is ready.
+
+    Never ``enable --now``: that leaves an older helper running with its old allow-list and
+    program. On failure the unit is stopped and the error quotes the journal.
+    """
+    _checked(runner(["systemctl", "daemon-reload"]), "systemctl daemon-reload")
+    _checked(runner(["systemctl", "enable", "--quiet", HELPER_UNIT_NAME]), "systemctl enable")
+    result = runner(["systemctl", "restart", HELPER_UNIT_NAME])
+    if result.returncode != 0:
+        runner(["systemctl", "stop", HELPER_UNIT_NAME])
+        raise HelperServiceError(
+            "the helper did not start, so blocking is off; its service is left stopped "
+            f"(nocontact doctor says how to fix it). Last lines of its journal "
+            f"(journalctl -u {HELPER_UNIT_NAME}):\n{_journal_tail(runner)}"
+        )
+
+
+def _install_packaged(uid: int, runner: Runner, paths: HelperPaths) -> None:
+    # A unit in /etc overrides the package's: one from a copied install (or from No Contact
+    # 0.1.0) goes; anything else is somebody's own and stays, so the install stops there.
+    _remove_copy(paths)
+    if paths.unit.exists():
+        text = paths.unit.read_text(encoding="utf-8", errors="replace")
+        if _UNIT_DESCRIPTION not in text:
+            raise HelperServiceError(
+                f"{paths.unit} overrides the packaged helper unit and was not written by "
+                "No Contact; remove it, then turn blocking on again"
+            )
+        paths.unit.unlink()
+    _write_allowed(uid, paths)
+    _start(runner)
+
+
+def _install_copy(uid: int, payload: bytes, runner: Runner, paths: HelperPaths) -> None:
+    _check_copy_target(paths)
+    version_dir = _write_copy(payload, paths)
+    launcher = paths.launcher
+    write_private(launcher, render_launcher(version_dir, paths.python).encode(), mode=0o755)
+    # Compiled now: the service cannot write under /usr (ProtectSystem=strict).
+    runner([paths.python, "-IS", "-m", "compileall", "-q", str(version_dir)])
+    paths.polkit_dir.mkdir(mode=0o755, parents=True, exist_ok=True)
+    write_private(paths.policy, render_local_policy(str(launcher)).encode(), mode=0o644)
+    write_private(paths.unit, render_helper_unit(str(launcher)).encode("ascii"), mode=0o644)
+    _write_allowed(uid, paths)
+    _start(runner)
+    _remove_old_copies(paths, keep=version_dir)
+
+
+def _run_elevated(argv: Sequence[str], stdin: str | None) -> subprocess.CompletedProcess[str]:
+    """Run through pkexec, giving the person time to type their password."""
+    return subprocess.run(
+        list(argv), input=stdin, capture_output=True, text=True, check=False, timeout=900
+    )
+
+
+def _elevate(argv: Sequence[str], elevate: Elevator, stdin: str | None = None) -> None:
+    """Run ``argv`` as root through pkexec (polkit asks for an administrator's password)."""
+    if shutil.which("pkexec") is None:
+        shown = " ".join(argv) if stdin is None else "nocontact helper install"
+        raise HelperServiceError(
+            f"{NOTHING_CHANGED}: administrator rights are needed and pkexec is missing "
+            f"(install pkexec, or run as root: sudo {shown})"
+        )
+    result = elevate(["pkexec", *argv], stdin)
+    if result.returncode == 0:
+        return
+    detail = (result.stderr or result.stdout or "").strip()
+    if result.returncode in PKEXEC_REFUSED:
+        first = detail.splitlines()[0] if detail else f"exit code {result.returncode}"
+        raise HelperServiceError(
+            f"{NOTHING_CHANGED}: administrator rights were not given (pkexec: {first})"
+        )
+    lines = [line.removeprefix("nocontact: ") for line in detail.splitlines()]
+    raise HelperServiceError("\n".join(lines) or f"the install failed (exit code "
+                             f"{result.returncode})")
 
 
 def install_helper(
@@ -688,85 +1109,144 @@ def install_helper(
     executable: str,
     *,
     runner: Runner = _run,
-    unit_dir: Path = SYSTEMD_UNIT_DIR,
+    elevate: Elevator = _run_elevated,
+    paths: HelperPaths | None = None,
     euid: int | None = None,
     booted: bool | None = None,
+    payload: bytes | None = None,
     check_program: Callable[[str], None] | None = None,
 ) -> None:
-    """Install and start the helper service for ``uid`` (re-runs itself via pkexec if needed).
+    """Install (or reinstall) and start the helper for ``uid``; as a normal user, through pkexec.
 
-    Raises :class:`HelperServiceError` when it cannot (no systemd, pkexec refused, a program
-    path a user could change, systemctl failed) and :class:`BadInput` for a bad uid or path.
+    The packaged route when the .deb's unit is there, else the copied route (see above).
+    Raises :class:`HelperServiceError` when it cannot (no systemd, pkexec refused, a folder a
+    user could change, the helper did not start) and :class:`BadInput` for a bad uid.
     """
-    unit = render_helper_unit(uid, executable)
+    paths = paths or HelperPaths()
+    _checked_uid(uid)
     if not (systemd_running() if booted is None else booted):
         raise HelperServiceError(_no_systemd_message(uid, executable))
+    packaged = paths.packaged()
     if (os.geteuid() if euid is None else euid) != 0:
-        _elevate(executable, "install", runner)
+        if packaged:
+            _elevate([PACKAGED_PROGRAM, "helper", "install"], elevate)
+            return
+        _check_copy_target(paths)  # say why before asking for a password
+        import base64  # noqa: PLC0415
+
+        data = base64.b64encode(payload or helper_payload()).decode("ascii")
+        _elevate([paths.python, "-IS", "-c", _BOOTSTRAP], elevate, data)
         return
-    if check_program is None:
-        for path in _helper_program_paths(executable):
-            _check_root_owned(path)
-    else:
-        check_program(executable)
-    target = unit_dir / HELPER_UNIT_NAME
-    write_private(target, unit.encode("ascii"), mode=0o644)
-    _checked(runner(["systemctl", "daemon-reload"]), "systemctl daemon-reload")
-    _checked(runner(["systemctl", "enable", "--now", HELPER_UNIT_NAME]), "systemctl enable")
+    previous_umask = os.umask(0o022)  # what root writes here is for everyone to read
+    try:
+        if packaged:
+            (check_program or _check_packaged_program)(PACKAGED_PROGRAM)
+            _install_packaged(uid, runner, paths)
+        else:
+            _install_copy(uid, payload or helper_payload(), runner, paths)
+    finally:
+        os.umask(previous_umask)
+
+
+def install_copied_helper(payload: bytes) -> int:
+    """Root's half of a copied install (run by the bootstrap that pkexec starts): unpack,
+    write the launcher, unit, policy and drop-in, start. Returns the exit code."""
+    try:
+        install_helper(invoking_uid(), str(LOCAL_HELPER_DIR / LAUNCHER_NAME), payload=payload)
+    except (HelperServiceError, BadInput, OSError) as error:
+        print(f"nocontact: {error}", file=sys.stderr)
+        return 1
+    print("The helper is installed.")
+    return 0
 
 
 def uninstall_helper(
     executable: str | None = None,
     *,
     runner: Runner = _run,
-    unit_dir: Path = SYSTEMD_UNIT_DIR,
-    hosts_file: Path = HELPER_HOSTS_PATH,
-    state_dir: Path = HELPER_STATE_DIR,
+    elevate: Elevator = _run_elevated,
+    paths: HelperPaths | None = None,
     euid: int | None = None,
     booted: bool | None = None,
 ) -> None:
-    """Stop and remove the helper service, its state, and the section it kept in the hosts file.
+    """Stop and remove the helper: its unit or drop-in, policy and copy, its state, and the
+    section it kept in the hosts file (restored byte for byte).
 
     Without the helper nothing could ever change those blocks again, so they go with it.
     """
+    paths = paths or HelperPaths()
     if not (systemd_running() if booted is None else booted):
         raise HelperServiceError(
             "systemd is not running on this machine (PID 1 is not systemd), so there is no "
             "helper service to remove here"
         )
     if (os.geteuid() if euid is None else euid) != 0:
-        _elevate(executable or sys.argv[0], "uninstall", runner)
+        if paths.packaged():
+            program = PACKAGED_PROGRAM
+        elif paths.launcher.is_file():
+            _check_root_owned(paths.launcher)
+            program = str(paths.launcher)
+        else:
+            raise HelperServiceError("the helper is not installed here; nothing to remove")
+        _elevate([program, "helper", "uninstall"], elevate)
         return
-    target = unit_dir / HELPER_UNIT_NAME
-    if target.exists():
-        _checked(runner(["systemctl", "disable", "--now", HELPER_UNIT_NAME]), "systemctl disable")
-        target.unlink()
-        _checked(runner(["systemctl", "daemon-reload"]), "systemctl daemon-reload")
+    # Imported before the copy this may run from is deleted.
     from nocontact_desktop.core.blocking.hosts_section import remove_from_file  # noqa: PLC0415
 
-    remove_from_file(hosts_file)
+    stopped = runner(["systemctl", "disable", "--now", "--quiet", HELPER_UNIT_NAME])
+    state = runner(["systemctl", "is-active", HELPER_UNIT_NAME]).stdout.strip()
+    if state in ("active", "activating", "reloading", "deactivating"):
+        # A running helper would put the section back as soon as it is removed.
+        detail = (stopped.stderr or "").strip().splitlines()
+        raise HelperServiceError(
+            f"could not stop the helper ({detail[0] if detail else state}); nothing removed"
+        )
+    removed = _remove_copy(paths)
+    if paths.drop_in.parent.exists():
+        shutil.rmtree(paths.drop_in.parent)
+        removed = True
+    if paths.unit.exists() and _UNIT_DESCRIPTION in paths.unit.read_text(errors="replace"):
+        paths.unit.unlink()  # written by No Contact 0.1.0
+        removed = True
+    if removed:
+        _checked(runner(["systemctl", "daemon-reload"]), "systemctl daemon-reload")
+    remove_from_file(paths.hosts_file)
     with contextlib.suppress(FileNotFoundError):
-        shutil.rmtree(state_dir)
+        shutil.rmtree(paths.state_dir)
 
 
-def helper_service_status(
-    *, runner: Runner = _run, unit_dir: Path = SYSTEMD_UNIT_DIR, booted: bool | None = None
-) -> str:
+_SERVICE_STATES: Final = {
+    "active": "running",
+    "reloading": "running",
+    "activating": "starting",
+    "deactivating": "stopped",
+    "inactive": "stopped",
+    "failed": "failed",
+}
+
+
+def helper_service_status(*, runner: Runner = _run, booted: bool | None = None) -> str:
     """One of ``running``, ``stopped``, ``failed``, ``starting``, ``not installed`` or
-    ``unavailable: <why>``."""
+    ``unavailable: <why>``, as systemctl says (a packaged unit never turned on is
+    ``not installed``)."""
     if not (systemd_running() if booted is None else booted):
         return "unavailable: systemd is not running on this machine (PID 1 is not systemd)"
-    if not (unit_dir / HELPER_UNIT_NAME).exists():
+    result = runner(
+        ["systemctl", "show", "--property=LoadState", "--property=UnitFileState",
+         "--property=ActiveState", HELPER_UNIT_NAME]
+    )
+    fields = dict(line.partition("=")[::2] for line in (result.stdout or "").splitlines())
+    load, enabled, active = (
+        fields.get(key, "").strip() for key in ("LoadState", "UnitFileState", "ActiveState")
+    )
+    if not load:
+        detail = (result.stderr or "").strip().splitlines()
+        return f"unknown: {detail[0] if detail else 'no answer from systemctl'}"
+    if load == "not-found":
         return "not installed"
-    state = runner(["systemctl", "is-active", HELPER_UNIT_NAME]).stdout.strip()
-    return {
-        "active": "running",
-        "reloading": "running",
-        "activating": "starting",
-        "deactivating": "stopped",
-        "inactive": "stopped",
-        "failed": "failed",
-    }.get(state, f"unknown: {state or 'no answer from systemctl'}")
+    if active == "inactive" and enabled in ("disabled", ""):
+        return "not installed"
+    return _SERVICE_STATES.get(active, f"unknown: {active or 'no answer from systemctl'}")
 
 
 # --- DNS cache flush (blocking) ---

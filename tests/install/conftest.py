@@ -40,12 +40,17 @@ from debian_box import (
 BUILD_SCRIPT = REPO / "installers/linux/build_deb.py"
 ARTIFACTS = REPO / "tests/artifacts/install"
 
+LINTIAN: dict[str, str] = {}  # what lintian said about each build, for the summary
+
+
 def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
     if not TIMINGS:
         return
     terminalreporter.section("install test figures (seconds unless named)")
     for name, seconds in TIMINGS.items():
         terminalreporter.write_line(f"{name}: {seconds}")
+    for deb, text in LINTIAN.items():
+        terminalreporter.write_line(f"lintian {deb}: {text or '(no remarks)'}")
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     (ARTIFACTS / "timings.json").write_text(json.dumps(TIMINGS, indent=2) + "\n")
 
@@ -69,11 +74,16 @@ def build_deb(
         if suffix not in built:
             started = time.monotonic()
             result = subprocess.run(
-                [sys.executable, str(BUILD_SCRIPT), "--out", str(out), "--version-suffix", suffix],
+                [sys.executable, str(BUILD_SCRIPT), "--out", str(out), "--version-suffix", suffix,
+                 *([] if suffix else ["--lintian"])],
                 capture_output=True, text=True, timeout=1800, check=False,
             )
             assert result.returncode == 0, f"building the .deb failed:\n{result.stderr}"
             built[suffix] = Path(result.stdout.strip().splitlines()[-1])
+            _, found, lint = result.stderr.partition("package: lintian:")
+            if found:
+                lines = [line for line in lint.splitlines() if line.strip()]
+                LINTIAN[built[suffix].name] = "\n".join(lines)
             record(f"build .deb{suffix or ''}", time.monotonic() - started)
         return built[suffix]
 

@@ -463,17 +463,52 @@ class Box:
     def add_user(self, name: str, uid: int) -> None:
         self.check(["useradd", "--create-home", "--uid", str(uid), "--shell", "/bin/bash", name])
 
-    def grant_polkit(self, user: str, action_id: str = "org.nocontact.helper.install") -> None:
-        """A polkit rule that lets ``user`` do ``action_id`` without a password (it stands in
-        for the person typing theirs; there is no authentication agent in the box)."""
+    def grant_polkit(
+        self,
+        user: str,
+        action_id: str = "org.nocontact.helper.install",
+        *,
+        result: str = "YES",
+        program: str | None = None,
+    ) -> None:
+        """A polkit rule that answers ``result`` when ``user`` asks for ``action_id`` (YES
+        stands in for the person typing their password, NO for a refused or cancelled prompt;
+        there is no authentication agent in the box). ``program``: only for pkexec of that
+        program. Waits until polkitd has loaded it."""
+        condition = f'action.id == "{action_id}" && subject.user == "{user}"'
+        if program:
+            condition += f' && action.lookup("program") == "{program}"'
         rule = (
             "polkit.addRule(function(action, subject) {\n"
-            f'    if (action.id == "{action_id}" && subject.user == "{user}") {{\n'
-            "        return polkit.Result.YES;\n"
+            f"    if ({condition}) {{\n"
+            f"        return polkit.Result.{result};\n"
             "    }\n"
             "});\n"
         )
-        self.write_file(f"/etc/polkit-1/rules.d/50-nocontact-test-{user}.rules", rule)
+        self.write_file(self._rule_path(user, action_id), rule)
+        self._wait_for_polkit(user, action_id, program, 0 if result == "YES" else 1)
+
+    def revoke_polkit(self, user: str, action_id: str = "org.nocontact.helper.install") -> None:
+        """Remove the rule :meth:`grant_polkit` wrote (the action then needs a password)."""
+        self.check(["rm", "-f", self._rule_path(user, action_id)])
+        self._wait_for_polkit(user, action_id, None, 2)
+
+    @staticmethod
+    def _rule_path(user: str, action_id: str) -> str:
+        return f"/etc/polkit-1/rules.d/50-nocontact-test-{user}-{action_id}.rules"
+
+    def _wait_for_polkit(
+        self, user: str, action_id: str, program: str | None, expected: int
+    ) -> None:
+        if program:  # pkcheck cannot pass pkexec's details: ask pkexec itself
+            self.wait_for(f"pkexec {program} --version >/dev/null 2>&1", user=user, timeout=15)
+            return
+        # pkcheck: 0 authorized, 1 not authorized, 2 a password would be needed.
+        self.wait_for(
+            f"pkcheck --action-id {action_id} --process $$ >/dev/null 2>&1; "
+            f"test $? -eq {expected}",
+            user=user, timeout=15,
+        )
 
     def uid(self, name: str) -> int:
         return int(self.check(["id", "-u", name]).out)

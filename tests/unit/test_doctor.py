@@ -111,3 +111,20 @@ def test_helper_run_arguments_pass_through() -> None:
     ]
     assert _helper_run_argv(["helper", "events"]) is None
     assert _helper_run_argv(["status"]) is None
+
+
+@pytest.mark.parametrize(
+    ("service", "words"),
+    [
+        ("failed", "journalctl -u nocontact-helper"),
+        ("stopped", "installed but not running"),
+        ("not installed", "turn blocking on: nocontact helper install"),
+        ("unavailable: systemd is not running on this machine", "helper run --allow-uid"),
+    ],
+)
+def test_helper_check_says_how_to_fix_what_the_service_manager_reports(
+    tmp_path: Path, service: str, words: str
+) -> None:
+    check, _ = doctor.check_helper(HelperClient(tmp_path / "none.sock"), lambda: service)
+    assert check.status == "problem" and service in check.detail
+    assert check.fix is not None and words in check.fix

@@ -54,9 +54,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
 from functools import partial
-from typing import Final, Protocol
-
-import psutil
+from typing import TYPE_CHECKING, Final, Protocol
 
 from nocontact_desktop.core.app_gate.rules import (
     GatedApp,
@@ -65,6 +63,12 @@ from nocontact_desktop.core.app_gate.rules import (
     match,
 )
 from nocontact_desktop.core.clock import Clock, SystemClock
+from nocontact_desktop.core.lazy_import import lazy_module
+
+if TYPE_CHECKING:
+    import psutil
+else:
+    psutil = lazy_module("psutil")  # only the gate uses it; the helper imports this module too
 
 DEFAULT_TICK_INTERVAL: Final = 0.1
 """Seconds between ticks: start → frozen is at most one interval plus the tick's own work."""
@@ -79,7 +83,7 @@ KILL_GIVE_UP_SECONDS: Final = 10.0
 MAX_TREE: Final = 2000
 """Most processes one frozen launch may hold (a fork storm must not run away with us)."""
 _MAX_DEPTH: Final = 64
-_DEAD: Final = frozenset({psutil.STATUS_ZOMBIE, psutil.STATUS_DEAD})
+_DEAD: Final = frozenset({"zombie", "dead"})  # psutil.STATUS_ZOMBIE, psutil.STATUS_DEAD
 
 log = logging.getLogger(__name__)
 
@@ -425,7 +429,7 @@ class AppGate:
                     launcher=True,
                     next_check=now + LAUNCHER_RECHECK_SECONDS,
                 )
-            if ident.status == psutil.STATUS_STOPPED:
+            if ident.status == "stopped":  # psutil.STATUS_STOPPED
                 stopped[pid] = ident
         if self._leftovers_pending:
             self._leftovers_pending = False

@@ -264,8 +264,15 @@ class EventStream:
         path = Path(socket_path)
         sock = _connect(path, timeout)
         try:
-            sock.sendall(encode_request(Subscribe()))
             lines = _LineReader()
+            try:
+                sock.sendall(encode_request(Subscribe()))
+            except OSError as error:
+                # Refused (e.g. forbidden) and closed before our request was read: the
+                # helper's answer is there to read; raise it rather than the broken pipe.
+                with contextlib.suppress(HelperUnavailable):
+                    _result(_recv_line(sock, lines, path))
+                raise HelperUnavailable(f"lost the connection to the helper: {error}") from None
             _result(_recv_line(sock, lines, path))
         except BaseException:
             sock.close()
