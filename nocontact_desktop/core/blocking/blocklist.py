@@ -148,8 +148,11 @@ def push_to_helper(domains: Sequence[str], socket_path: Path) -> PushResult:
     """Send the whole list to the helper if it is reachable (DESIGN §9: after every change)."""
     try:
         HelperClient(socket_path).set_blocklist(domains)
-    except HelperUnavailable:
-        return PushResult(False, BLOCKING_OFF)
+    except HelperUnavailable as err:
+        if err.reason == "not_running":
+            return PushResult(False, BLOCKING_OFF)
+        # Running but not reachable (another user's helper, flooded): say what happened.
+        return PushResult(False, f"the list is saved but not applied: {err}")
     except HelperError as err:
         return PushResult(False, f"the helper refused the list: {err}")
     return PushResult(True, f"blocking {len(domains)} names on this computer")
