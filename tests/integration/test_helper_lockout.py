@@ -21,7 +21,7 @@ from pathlib import Path
 
 import pytest
 
-from nocontact_desktop.core.helper_link.client import HelperClient, HelperError
+from nocontact_desktop.core.helper_link.client import HelperError
 from tests.helpers.helper_harness import RunningHelper, make_root
 
 pytestmark = pytest.mark.root
