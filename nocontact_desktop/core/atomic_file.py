@@ -80,7 +80,8 @@ def _reason(error: OSError) -> str:
 
 
 def _failed(path: Path, error: OSError, outcome: str = "nothing was changed") -> WriteFailed:
-    return WriteFailed(error.errno or errno.EIO, f"could not write {path}: {_reason(error)}; {outcome}")
+    message = f"could not write {path}: {_reason(error)}; {outcome}"
+    return WriteFailed(error.errno or errno.EIO, message)
 
 
 def _write_all(fd: int, data: bytes) -> None:
@@ -327,7 +328,9 @@ def _in_place(target: Path, old: bytes, new: bytes, journal: Path | None) -> Non
         try:
             _write_journal(journal, target, old, new)
         except OSError as error:
-            raise _failed(target, error, "nothing was changed (could not keep a safe copy first)")
+            raise _failed(
+                target, error, "nothing was changed (could not keep a safe copy first)"
+            ) from error
     try:
         _rewrite_in_place(target, new)
     except OSError as error:

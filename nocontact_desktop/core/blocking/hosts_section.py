@@ -374,10 +374,7 @@ def looks_wide(data: bytes) -> bool:
     sample = data[:_WIDE_SAMPLE]
     if len(sample) < 4 or b"\x00" not in sample:
         return False
-    for half in (sample[0::2], sample[1::2]):
-        if half.count(0) * 10 >= len(half) * 9:
-            return True
-    return False
+    return any(half.count(0) * 10 >= len(half) * 9 for half in (sample[0::2], sample[1::2]))
 
 
 def _apply_checked(
