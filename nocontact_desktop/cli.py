@@ -425,6 +425,7 @@ def cmd_doctor(ctx: Context) -> int:
     hosts_file = Path(state["hosts_file"]) if state and "hosts_file" in state else None
     passes = [d for p in (state or {}).get("passes", []) for d in p.get("domains", [])]
     checks.append(doctor.check_section(hosts_file or plat.helper_hosts_path(), blocked, passes))
+    checks.append(doctor.check_hosts_safety(hosts_file or plat.helper_hosts_path()))
     if sys.platform.startswith("linux"):
         checks.append(doctor.check_nsswitch())
     checks.extend(doctor.check_browsers(Path.home()))
