@@ -10,8 +10,8 @@ rewrite begins) — run ``recover_interrupted_write`` (what the helper runs at s
 and check the file is exactly the old or the new content. The two blocklists differ in length,
 so the file grows and shrinks and a cut-off write would leave the old tail behind; the section
 sits near the top, above 5,000 lines of a community block list, so every byte after it
-moves. Prints one JSON line: trials, how many kills landed mid-write (the file was neither before repair), bad
-files after repair, and timings.
+moves. Prints one JSON line: trials, how many kills landed mid-write (the file was neither
+before repair), bad files after repair, and timings.
 
 In the child every write goes out in 4 KiB pieces (as a slow or busy disk would take it), so
 the moments between the first and the last byte of a rewrite, and before the truncate, are
