@@ -11,8 +11,10 @@ browser sends its ClientHello or request at once), a total read deadline (slow c
 extend it), a cap on the bytes kept, and a cap on concurrent connections. At that cap a new
 connection is still accepted and kept; to make room the *oldest connection that has sent
 nothing yet* is dropped (or, when every open connection has sent something, the oldest one).
-So another user holding a thousand idle sockets only ever pushes out its own old sockets, and a
-real ClientHello, which arrives right after its connect, is read. The accept loop never stalls.
+A connection whose first bytes are already waiting when it is accepted (a browser sends its
+ClientHello right after connecting) never counts as silent. So another user holding a thousand
+idle sockets, and reconnecting each one we drop, only ever pushes out its own sockets, and a
+real ClientHello is read. The accept loop never stalls.
 Request bytes are never logged; names only at debug level.
 
 Each accepted connection ends as exactly one of: ``rejected_overload``, ``hits``, ``ignored``,
@@ -23,12 +25,15 @@ never an ``error`` and never logged above debug.
 
 from __future__ import annotations
 
+import array
 import asyncio
+import contextlib
 import errno
 import functools
 import ipaddress
 import logging
 import socket
+import sys
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass
@@ -150,7 +155,10 @@ class _Connection(asyncio.Protocol):
         loop = asyncio.get_running_loop()
         self._started = loop.time()
         listener = self._listener
-        listener._admit(self)
+        # A client whose first bytes are already waiting (a browser sends its ClientHello
+        # right after connecting, so it has when we accept from a long queue) is not silent:
+        # it must not be pushed out by the idle connections accepted after it.
+        listener._admit(self, silent=not _bytes_waiting(transport))
         # Until the first byte only the short deadline applies; then the rest of the total.
         first = min(listener._first_byte_timeout, listener._read_timeout)
         self._timer = loop.call_later(first, self._on_deadline)
@@ -473,14 +481,15 @@ class Listener:
 
     # Called by _Connection ---------------------------------------------------------------
 
-    def _admit(self, connection: _Connection) -> None:
+    def _admit(self, connection: _Connection, *, silent: bool = True) -> None:
         self.stats.accepted += 1
         while len(self._active) >= self._max_connections:
             # Make room: the oldest silent connection, else the oldest of all.
             victim = next(iter(self._silent or self._active))
             victim.evict()
         self._active[connection] = None
-        self._silent[connection] = None
+        if silent:
+            self._silent[connection] = None
 
     def _spoke(self, connection: _Connection) -> None:
         self._silent.pop(connection, None)
@@ -494,6 +503,22 @@ class Listener:
 
     def _buffer_limit(self, protocol: Protocol) -> int:
         return MAX_CLIENT_HELLO_BYTES if protocol == "https" else self._max_header_bytes
+
+
+def _bytes_waiting(transport: asyncio.BaseTransport) -> bool:
+    """Whether the client's first bytes are already in the socket's receive queue."""
+    if sys.platform == "win32":  # no FIONREAD ioctl through fcntl there
+        return False
+    import fcntl  # noqa: PLC0415 - POSIX only
+    import termios  # noqa: PLC0415 - POSIX only
+
+    sock = transport.get_extra_info("socket")
+    if sock is None:
+        return False
+    waiting = array.array("i", [0])
+    with contextlib.suppress(OSError, ValueError):
+        fcntl.ioctl(sock.fileno(), termios.FIONREAD, waiting, True)
+    return waiting[0] > 0
 
 
 def _may_end_head(buffer: bytearray, new_from: int) -> bool:
