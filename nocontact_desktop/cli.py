@@ -434,6 +434,28 @@ def cmd_doctor(ctx: Context) -> int:
     return EXIT_OK
 
 
+def cmd_key_move(ctx: Context) -> int:
+    from nocontact_desktop.core.storage.vault import PASSPHRASE_ENV, move_key
+
+    def new_passphrase() -> str | None:
+        # From the environment or the terminal, never from the command line.
+        from_env = os.environ.get(PASSPHRASE_ENV)
+        if from_env:
+            return from_env
+        if not sys.stdin.isatty():
+            return None
+        import getpass
+        first = getpass.getpass("New passphrase for your No Contact notes: ")
+        if first != getpass.getpass("The same passphrase again: "):
+            raise BadInput("the two passphrases differ; nothing was changed")
+        return first or None
+
+    with ctx.store() as store:
+        message = move_key(store, ctx.data_dir, ctx.args.to, new_passphrase)
+    ctx.out(message[0].upper() + message[1:] + ".")
+    return EXIT_OK
+
+
 def cmd_tray(ctx: Context) -> int:
     from nocontact_desktop.ui.app import run_tray  # Qt only for the tray
 
@@ -580,6 +602,13 @@ def build_parser() -> argparse.ArgumentParser:
     setting.add_argument("key", metavar="KEY")
     setting.add_argument("value", metavar="VALUE")
     setting.set_defaults(func=cmd_settings_set)
+
+    key = sub.add_parser("key", help="where the key that seals your notes is kept")
+    key_sub = key.add_subparsers(dest="key_command", required=True, parser_class=_Parser)
+    move = key_sub.add_parser("move", help="re-seal everything under a new key source")
+    _common(move, top=False)
+    move.add_argument("--to", required=True, choices=("keyring", "passphrase"))
+    move.set_defaults(func=cmd_key_move)
 
     doc = add("doctor", cmd_doctor, "what works, what does not, and how to fix it")
     doc.add_argument("--json", action="store_true")
