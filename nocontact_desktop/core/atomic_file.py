@@ -249,6 +249,7 @@ def write_atomic(
     data: bytes,
     *,
     expect_current: bytes | None = None,
+    expect_stat: os.stat_result | None = None,
     journal: Path | None = None,
 ) -> None:
     """Replace the content of *path* with *data* (see the module documentation for how).
@@ -256,22 +257,44 @@ def write_atomic(
     A symlink is followed and its target replaced, so the link stays a link. A new file gets
     mode 0644 and the caller's owner. With *expect_current*, the current content is compared
     right before the replace and :class:`ConcurrentChangeError` raised if someone else changed
-    the file meanwhile (pass ``b""`` for "did not exist"). *journal* is where the in-place
+    the file meanwhile (pass ``b""`` for "did not exist"); with *expect_stat* too (taken
+    before reading *expect_current*), an unchanged inode, size, mtime and ctime spare that
+    re-read of a big file. *journal* is where the in-place
     fallback records the old and the new content first (see the module documentation).
     Raises :class:`VerifyError` when the re-read content differs, and :class:`WriteFailed`
     (naming *path*, the reason and whether anything changed) for anything the system refuses.
     """
     target = Path(os.path.realpath(path))
     try:
-        _write_atomic(target, data, expect_current, journal)
+        _write_atomic(target, data, expect_current, expect_stat, journal)
     except (ConcurrentChangeError, VerifyError, WriteFailed):
         raise
     except OSError as error:
         raise _failed(target, error) from error
 
 
+def _unchanged_since(target: Path, seen: os.stat_result | None) -> bool:
+    if seen is None:
+        return False
+    try:
+        now = os.stat(target)
+    except FileNotFoundError:
+        return False
+    return (now.st_dev, now.st_ino, now.st_size, now.st_mtime_ns, now.st_ctime_ns) == (
+        seen.st_dev,
+        seen.st_ino,
+        seen.st_size,
+        seen.st_mtime_ns,
+        seen.st_ctime_ns,
+    )
+
+
 def _write_atomic(
-    target: Path, data: bytes, expect_current: bytes | None, journal: Path | None
+    target: Path,
+    data: bytes,
+    expect_current: bytes | None,
+    expect_stat: os.stat_result | None,
+    journal: Path | None,
 ) -> None:
     directory = target.parent
     try:
@@ -302,9 +325,15 @@ def _write_atomic(
         finally:
             os.close(fd)
 
-        current = _read(target)
-        if expect_current is not None and (current or b"") != expect_current:
-            raise ConcurrentChangeError(errno.EAGAIN, "changed while we were writing", str(target))
+        current: bytes | None
+        if expect_current is not None and _unchanged_since(target, expect_stat):
+            current = expect_current
+        else:
+            current = _read(target)
+            if expect_current is not None and (current or b"") != expect_current:
+                raise ConcurrentChangeError(
+                    errno.EAGAIN, "changed while we were writing", str(target)
+                )
         try:
             os.replace(temp, target)
         except OSError as error:

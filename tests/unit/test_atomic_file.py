@@ -235,13 +235,20 @@ def test_a_concurrent_edit_is_kept_and_the_write_retried(
     calls = 0
 
     def edit_once_before_writing(
-        target: Path, data: bytes, *, expect_current: bytes | None, journal: Path | None = None
+        target: Path,
+        data: bytes,
+        *,
+        expect_current: bytes | None,
+        expect_stat: os.stat_result | None = None,
+        journal: Path | None = None,
     ) -> None:
         nonlocal calls
         calls += 1
         if calls == 1:
             target.write_bytes(b"127.0.0.1 localhost\n10.0.0.9 added.lan\n")
-        real_write(target, data, expect_current=expect_current, journal=journal)
+        real_write(
+            target, data, expect_current=expect_current, expect_stat=expect_stat, journal=journal
+        )
 
     from nocontact_desktop.core.blocking import hosts_section
 

@@ -463,3 +463,27 @@ def test_the_fast_path_agrees_with_the_line_by_line_scan(data: bytes, names: lis
         fast = hosts_section._cut_section(body)
         if fast is not None:
             assert fast == hosts_section._without_section(hosts_section._scan(candidate))
+
+
+@pytest.mark.parametrize("newline", [b"\n", b"\r\n"])
+@pytest.mark.parametrize("layout", ["no section", "section on top", "section at the end", "no eol"])
+def test_a_big_file_takes_the_one_copy_path_with_the_same_result(
+    monkeypatch: pytest.MonkeyPatch, newline: bytes, layout: str
+) -> None:
+    # Issue 13, finding 8: a 100k-line community list is applied in one copy of its bytes.
+    from nocontact_desktop.core.blocking import hosts_section
+
+    lines = b"".join(b"0.0.0.0 ads%d.example.net%s" % (i, newline) for i in range(60_000))
+    head = b"127.0.0.1 localhost" + newline
+    old_section = render_section(["old.example.com"], newline=newline)
+    original = {
+        "no section": head + lines,
+        "section on top": head + old_section + lines,
+        "section at the end": head + lines + old_section,
+        "no eol": head + lines + b"# last line without a line ending",
+    }[layout]
+    assert len(original) > hosts_section._BIG_FILE
+    names = ["a.com", "www.a.com"]
+    fast = apply_section(original, names)
+    monkeypatch.setattr(hosts_section, "_BIG_FILE", 1 << 62)
+    assert fast == apply_section(original, names)

@@ -59,6 +59,7 @@ On disk
 from __future__ import annotations
 
 import ipaddress
+import os
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
@@ -386,6 +387,10 @@ def _apply_checked(
             "save it as UTF-8 or ANSI first; nothing was changed"
         )
     bom, body = _split_bom(original)
+    if checked_names and len(body) >= _BIG_FILE:
+        fast = _apply_big(bom, body, checked_names, checked_addresses, default_newline)
+        if fast is not None:
+            return fast
     cut = _cut_section(body)
     body, position = cut if cut is not None else _without_section(_scan(original))
     if not checked_names:
@@ -399,6 +404,39 @@ def _apply_checked(
         return bom + before + newline + section
     section = _render(checked_names, checked_addresses, newline, final_newline=True)
     return bom + before + section + after
+
+
+# Files at least this big (community block lists) take the one-copy path below.
+_BIG_FILE = 1 << 20
+_NEWLINE_SAMPLE = 1 << 16
+
+
+def _apply_big(
+    bom: bytes, body: bytes, names: list[str], addresses: list[str], default_newline: bytes
+) -> bytes | None:
+    """:func:`_apply_checked` for a big usual file in one copy; None: take the general path.
+
+    Same result, except that the dominant line ending is judged on the first and last 64 KiB
+    (a file mixing CRLF and LF differently in its middle may get the other one).
+    """
+    markers = _marker_lines(body)
+    if not markers:
+        start = end = len(body)
+    elif len(markers) == 2 and markers[0][2] == _BEGIN and markers[1][2] == _END:
+        start, end = markers[0][0], markers[1][1]
+        if end == len(body) and not body.endswith(b"\n"):
+            return None  # unterminated end marker: the general path restores the file's end
+    else:
+        return None
+    newline = _dominant_newline(
+        body[:_NEWLINE_SAMPLE] + body[-_NEWLINE_SAMPLE:], default_newline
+    )
+    view = memoryview(body)
+    if not markers and not body.endswith(b"\n"):
+        section = _render(names, addresses, newline, final_newline=False)
+        return b"".join((bom, view, newline, section))
+    section = _render(names, addresses, newline, final_newline=True)
+    return b"".join((bom, view[:start], section, view[end:]))
 
 
 def remove_section(data: bytes) -> bytes:
@@ -472,19 +510,27 @@ class FileSync:
 
 
 def _rewrite_file(
-    path: Path, change: Callable[[bytes], bytes], journal: Path | None = None
+    path: Path,
+    change: Callable[[bytes], bytes],
+    journal: Path | None = None,
+    *,
+    want_found: bool = False,
 ) -> FileSync:
     check_hosts_file(path)  # before reading: never follow a path someone else can redirect
     found: SectionState = "absent"
     for attempt in range(1, _WRITE_ATTEMPTS + 1):
+        try:
+            seen = os.stat(path)
+        except FileNotFoundError:
+            seen = None
         current = _read_or_empty(path)
         new = change(current)
-        if attempt == 1:
+        if attempt == 1 and want_found:
             found = section_state(current)
         if new == current:
             return FileSync(False, found)
         try:
-            write_atomic(path, new, expect_current=current, journal=journal)
+            write_atomic(path, new, expect_current=current, expect_stat=seen, journal=journal)
         except ConcurrentChangeError:
             if attempt == _WRITE_ATTEMPTS:
                 raise
@@ -511,6 +557,7 @@ def sync_file(
         Path(path),
         lambda current: _apply_checked(current, wanted, checked_addresses, b"\n"),
         journal,
+        want_found=True,
     )
 
 
