@@ -691,6 +691,7 @@ def cmd_doctor(ctx: Context) -> int:
     hosts_file = Path(state["hosts_file"]) if state and "hosts_file" in state else None
     passes = [d for p in (state or {}).get("passes", []) for d in p.get("domains", [])]
     checks.append(doctor.check_section(hosts_file or plat.helper_hosts_path(), blocked, passes))
+    checks.append(doctor.check_hosts_safety(hosts_file or plat.helper_hosts_path()))
     if sys.platform.startswith("linux"):
         checks.append(doctor.check_nsswitch())
     checks.extend(doctor.check_browsers(Path.home(), plat.browser_policy_files()))
@@ -703,6 +704,28 @@ NO_DISPLAY = (
     "no graphical display found; start it inside your desktop session, or use the command "
     "line: nocontact --help"
 )
+
+
+def cmd_key_move(ctx: Context) -> int:
+    from nocontact_desktop.core.storage.vault import PASSPHRASE_ENV, move_key
+
+    def new_passphrase(_purpose: str) -> str | None:
+        # From the environment or the terminal, never from the command line.
+        from_env = os.environ.get(PASSPHRASE_ENV)
+        if from_env:
+            return from_env
+        if not sys.stdin.isatty():
+            return None
+        import getpass
+        first = getpass.getpass("New passphrase for your No Contact notes: ")
+        if first != getpass.getpass("The same passphrase again: "):
+            raise BadInput("the two passphrases differ; nothing was changed")
+        return first or None
+
+    with ctx.store() as store:
+        message = move_key(store, ctx.data_dir, ctx.args.to, new_passphrase)
+    ctx.out(message[0].upper() + message[1:] + ".")
+    return EXIT_OK
 
 
 def cmd_tray(ctx: Context) -> int:
@@ -908,6 +931,15 @@ def _add_keep(sub: argparse._SubParsersAction[_Parser]) -> None:
     keep.set_defaults(func=cmd_keep)
 
 
+def _add_key(sub: argparse._SubParsersAction[_Parser]) -> None:
+    key = sub.add_parser("key", help="where the key that seals your notes is kept")
+    key_sub = key.add_subparsers(dest="key_command", required=True, parser_class=_Parser)
+    move = key_sub.add_parser("move", help="re-seal everything under a new key source")
+    _common(move, top=False)
+    move.add_argument("--to", required=True, choices=("keyring", "passphrase"))
+    move.set_defaults(func=cmd_key_move)
+
+
 def _add_doctor(sub: argparse._SubParsersAction[_Parser]) -> None:
     doc = sub.add_parser("doctor", help="what works, what does not, and how to fix it")
     _common(doc, top=False)
@@ -936,6 +968,7 @@ _COMMANDS: dict[str, Callable[[argparse._SubParsersAction[_Parser]], None]] = {
     "commitment": _add_commitment,
     "pending": _add_pending,
     "keep": _add_keep,
+    "key": _add_key,
     "doctor": _add_doctor,
 }
 

@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from nocontact_desktop.core.blocking.browser_policies import PolicyFile, firefox_holds_ours
+from nocontact_desktop.core.blocking.hosts_safety import hosts_file_problem
 from nocontact_desktop.core.blocking.hosts_section import read_section_names, section_state
 from nocontact_desktop.core.helper_link.client import HelperClient, HelperError, HelperUnavailable
 from nocontact_desktop.core.paths import DB_FILE_NAME
@@ -56,8 +57,9 @@ def check_encryption(key_source: str | None, data_dir: Path) -> Check:
             "encryption",
             "warning",
             f"notes are encrypted, but the key is a file next to the data ({data_dir})",
-            "use a desktop session with a keyring (GNOME Keyring, KWallet) or a passphrase "
-            "(NOCONTACT_PASSPHRASE) for new data",
+            "move your notes to the system keyring (in a desktop session): "
+            "nocontact key move --to keyring — or to a passphrase: "
+            "nocontact key move --to passphrase",
         )
     return Check("encryption", "ok", "nothing written yet; the key is set up on first use")
 
@@ -133,6 +135,20 @@ def check_section(hosts_file: Path, blocked: Iterable[str], passes: Iterable[str
         f"{hosts_file}: " + "; ".join(parts),
         "start the helper (nocontact helper install), or apply directly as root: "
         f"nocontact hosts apply --hosts-file {hosts_file}",
+    )
+
+
+def check_hosts_safety(hosts_file: Path) -> Check:
+    """Whether another user could redirect the helper's writes to the hosts file."""
+    problem = hosts_file_problem(hosts_file)
+    if problem is None:
+        return Check("hosts file safety", "ok", f"only root can change {hosts_file}")
+    return Check(
+        "hosts file safety",
+        "problem",
+        f"the helper refuses to manage {hosts_file}: {problem}",
+        f"as root: chown root {hosts_file.parent} {hosts_file} && "
+        f"chmod go-w {hosts_file.parent} {hosts_file}",
     )
 
 

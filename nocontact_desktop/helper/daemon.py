@@ -6,8 +6,15 @@ It does exactly what DESIGN §2 allows:
   (written atomically by :mod:`nocontact_desktop.core.blocking.hosts_section` /
   :mod:`nocontact_desktop.core.atomic_file`, then the OS DNS cache is flushed);
 - notices when the file is changed behind its back (a cheap ``stat`` every
-  ``tamper_check_interval`` seconds, the content only when the stat changed) and puts the
-  section back, announcing ``tamper_restored``;
+  ``tamper_check_interval`` seconds; device, inode, size, mtime and ctime — ctime no user can
+  set back — so the content is read only when the file changed, plus a safety-net read every
+  ten minutes) and puts the section back, announcing ``tamper_restored``. A 100k-line
+  community block list as the hosts file then costs one ``stat`` a second when idle;
+- refuses to write a hosts file that another user could redirect (a folder or file others
+  may write, see :mod:`nocontact_desktop.core.blocking.hosts_safety`);
+- keeps in-place writes (a bind-mounted hosts file cannot be renamed over) crash-safe with a
+  journal in its state folder (the last good and the intended content), and repairs from it
+  at start, so a ``kill -9`` at any moment leaves exactly the old or the new file;
 - runs the loopback :class:`~nocontact_desktop.helper.listener.Listener` and turns each hit
   on a name in the section into a ``blocked_hit`` event;
 - expires passes on time: a ``loop.call_at`` timer on the monotonic clock, plus a wall-clock
@@ -48,7 +55,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any, Final, Protocol
 
-from nocontact_desktop.core.atomic_file import write_private
+from nocontact_desktop.core.atomic_file import recover_interrupted_write, write_private
 from nocontact_desktop.core.blocking import hosts_section
 from nocontact_desktop.core.blocking.domains import normalize_domain
 from nocontact_desktop.core.clock import BootClock, Clock, SystemClock
@@ -93,7 +100,9 @@ MAX_OUTAGES: Final = 20
 MAX_PASS_GRANTS_KEPT: Final = 1000
 STATE_DIR_MODE: Final = 0o700
 STATE_FILE_MODE: Final = 0o600
-FULL_CHECK_EVERY_TICKS: Final = 30
+HOSTS_JOURNAL_NAME: Final = "hosts-write.journal"
+# The stat signature (with ctime) catches every change; this full read is only a safety net.
+FULL_CHECK_EVERY_TICKS: Final = 600
 
 
 class HelperStartError(RuntimeError):
@@ -378,9 +387,23 @@ class HelperDaemon:
         """Load state, bind the socket, write the section, then serve and listen."""
         loop = asyncio.get_running_loop()
         self._prepare_state_dir()
+        try:
+            repaired = await loop.run_in_executor(
+                self._io, recover_interrupted_write, self.config.hosts_file, self._journal
+            )
+        except OSError as error:
+            raise HelperStartError(
+                f"cannot repair {self.config.hosts_file} after an interrupted write: {error}"
+            ) from error
+        if repaired is not None:
+            log.warning("helper: interrupted write of the hosts file found: %s", repaired)
         removed = await loop.run_in_executor(
             self._io, _remove_stale_temp_files, self.config.hosts_file
         )
+        removed += await loop.run_in_executor(
+            self._io, _remove_stale_temp_files, self._state_file
+        )
+        removed += await loop.run_in_executor(self._io, _remove_stale_temp_files, self._journal)
         if removed:
             log.info("helper: removed %d temporary files left by an interrupted write", removed)
         loaded = await loop.run_in_executor(self._io, self._load_state)
@@ -1072,10 +1095,13 @@ class HelperDaemon:
 
     def _sync_blocking(self, names: frozenset[str]) -> SyncResult:
         path = self.config.hosts_file
-        found = hosts_section.section_state(self._read_hosts())
-        # apply_to_file re-reads, writes only on a difference (atomically, owner and mode
-        # kept, verified by reading back) and retries if someone edits the file meanwhile.
-        changed = hosts_section.apply_to_file(path, sorted(names), self.config.listen_addresses)
+        # One read per attempt; writes only on a difference (atomically, owner and mode kept,
+        # verified by reading back, journaled when in place) and retries if someone edits
+        # the file meanwhile. Refuses a path another user could redirect.
+        outcome = hosts_section.sync_file(
+            path, sorted(names), self.config.listen_addresses, journal=self._journal
+        )
+        changed, found = outcome.changed, outcome.found
         signature = _file_signature(path)
         if changed:
             try:
@@ -1089,6 +1115,10 @@ class HelperDaemon:
     @property
     def _state_file(self) -> Path:
         return self.config.state_dir / STATE_FILE_NAME
+
+    @property
+    def _journal(self) -> Path:
+        return self.config.state_dir / HOSTS_JOURNAL_NAME
 
     def _prepare_state_dir(self) -> None:
         directory = self.config.state_dir

@@ -1,12 +1,20 @@
 """The helper's IPC server: a Unix socket speaking the protocol of ``core.helper_link``.
 
-Who may command the helper is decided by the kernel, not by anything the client sends: the
-socket file is mode 0666 (any local user can *connect*), and every connection's peer uid is
-read with the platform's peer-credential call (``SO_PEERCRED`` on Linux, ``getpeereid`` on
-macOS) before a single byte is read. Only root, the helper's own uid and the uids given with
-``--allow-uid`` may talk; anyone else gets one ``forbidden`` reply and is disconnected. (A
-0660 socket would need a group shared by every allowed user; the credential check is both
-stricter and gives a clear error instead of ``EACCES``.)
+Who may command the helper is decided by the kernel twice. First, the socket file itself:
+mode 0600, owned by the helper (root), with a POSIX ACL entry (``user:UID:rw``) for each uid
+given with ``--allow-uid``. Any other local user gets ``EACCES`` from ``connect()`` and never
+reaches the listen backlog, so a connect/close loop from another account cannot crowd the
+allowed user out. (Where the file system has no ACLs and one user is allowed, the socket is
+given to that user instead, still mode 0600; only with several users and no ACLs does it
+fall back to 0666, with a warning.) Second, every connection's peer uid is read with the
+platform's peer-credential call (``SO_PEERCRED`` on Linux, ``getpeereid`` on macOS) before a
+single byte is read. Only root, the helper's own uid and the allowed uids may talk; anyone
+else gets one ``forbidden`` reply and is disconnected, and such refusals are logged at most
+once a minute per uid (with a count), so a flood cannot fill the log.
+
+Limits are per uid and separate for commands and subscriptions, so one uid can starve no
+other, and subscribers can never take the slots commands need: at most
+``max_connections`` command connections and ``max_subscribers`` event streams per uid.
 
 The socket's directory must be a real directory (not a symlink) owned by the helper's uid and
 not writable by group or others, so nobody else can swap the socket path; it is created 0755
@@ -30,7 +38,9 @@ import logging
 import os
 import socket
 import stat
-from collections.abc import Awaitable, Callable, Mapping
+import struct
+import time
+from collections.abc import Awaitable, Callable, Iterable, Mapping
 from pathlib import Path
 from typing import Any, Final, Protocol
 
@@ -48,10 +58,14 @@ from nocontact_desktop.core.helper_link.protocol import (
 
 log = logging.getLogger(__name__)
 
-SOCKET_MODE: Final = 0o666
+SOCKET_MODE: Final = 0o600
+SOCKET_FALLBACK_MODE: Final = 0o666  # several allowed users and no ACL support: see module doc
 SOCKET_DIR_MODE: Final = 0o755
+SOCKET_BACKLOG: Final = 1024  # the kernel caps it at net.core.somaxconn
 DEFAULT_READ_TIMEOUT: Final = 10.0
-DEFAULT_MAX_CONNECTIONS: Final = 64
+DEFAULT_MAX_CONNECTIONS: Final = 64  # command connections per uid
+DEFAULT_MAX_SUBSCRIBERS: Final = 16  # event streams per uid
+REFUSAL_LOG_INTERVAL: Final = 60.0
 DEFAULT_SUBSCRIBER_QUEUE: Final = 256
 # A subscriber whose socket stays full this long is disconnected (it holds a slot otherwise).
 SUBSCRIBER_STALL_TIMEOUT: Final = 30.0
@@ -203,22 +217,107 @@ def remove_stale_socket(path: Path) -> None:
         os.unlink(path)
 
 
-def bind_socket(path: Path) -> socket.socket:
-    """Create, bind (0666) and return the listening socket at ``path`` (see module doc)."""
+_ACL_XATTR: Final = "system.posix_acl_access"
+_ACL_VERSION: Final = 2
+_ACL_USER_OBJ, _ACL_USER, _ACL_GROUP_OBJ, _ACL_MASK, _ACL_OTHER = 0x01, 0x02, 0x04, 0x10, 0x20
+_ACL_UNDEFINED_ID: Final = 0xFFFFFFFF
+_ACL_RW: Final = 0o6
+
+
+def posix_acl(uids: Iterable[int]) -> bytes:
+    """The ``system.posix_acl_access`` value: owner rw, ``user:UID:rw`` each, nobody else."""
+    entries = [(_ACL_USER_OBJ, _ACL_RW, _ACL_UNDEFINED_ID)]
+    entries += [(_ACL_USER, _ACL_RW, uid) for uid in sorted(set(uids))]
+    entries += [
+        (_ACL_GROUP_OBJ, 0, _ACL_UNDEFINED_ID),
+        (_ACL_MASK, _ACL_RW, _ACL_UNDEFINED_ID),
+        (_ACL_OTHER, 0, _ACL_UNDEFINED_ID),
+    ]
+    return struct.pack("<I", _ACL_VERSION) + b"".join(
+        struct.pack("<HHI", tag, perm, ident) for tag, perm, ident in entries
+    )
+
+
+def restrict_socket(path: Path, allowed_uids: Iterable[int]) -> str:
+    """Let only the helper and ``allowed_uids`` connect to the socket at ``path``; how.
+
+    Returns ``"owner"`` (0600, nobody else), ``"acl"`` (0600 plus an ACL entry per uid),
+    ``"chown"`` (no ACL support, the one allowed user owns the 0600 socket) or ``"open"``
+    (0666: several users and no ACL support; only the credential check protects it).
+    """
+    me = os.geteuid()
+    extra = sorted({uid for uid in allowed_uids if uid not in (0, me)})
+    os.chmod(path, SOCKET_MODE)
+    if not extra:
+        return "owner"
+    if hasattr(os, "setxattr"):
+        try:
+            os.setxattr(path, _ACL_XATTR, posix_acl(extra), follow_symlinks=False)
+        except OSError as error:
+            log.info("ipc: no ACL on %s (%s)", path, error.strerror)
+        else:
+            return "acl"
+    if len(extra) == 1 and me == 0:
+        os.chown(path, extra[0], -1, follow_symlinks=False)
+        return "chown"
+    os.chmod(path, SOCKET_FALLBACK_MODE)
+    log.warning(
+        "ipc: this file system has no ACLs, so %s is open to every local user "
+        "(only the credential check keeps others out)",
+        path,
+    )
+    return "open"
+
+
+def bind_socket(path: Path, allowed_uids: Iterable[int] = ()) -> socket.socket:
+    """Create, bind and return the listening socket at ``path`` (see module doc)."""
     prepare_socket_dir(path.parent)
     remove_stale_socket(path)
     sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
     try:
         # bind() never follows a symlink at the final component: it fails with EADDRINUSE.
         sock.bind(str(path))
-        # Until this chmod the socket has the (narrower) umask mode, never a wider one.
-        os.chmod(path, SOCKET_MODE)
-        sock.listen(64)
+        # Until restrict_socket the socket has the (narrower) umask mode, never a wider one;
+        # nobody can connect before listen() anyway.
+        restrict_socket(path, allowed_uids)
+        sock.listen(SOCKET_BACKLOG)
         sock.setblocking(False)
     except OSError as error:
         sock.close()
         raise SocketSetupError(f"cannot listen on {path}: {error.strerror}") from None
     return sock
+
+
+class RefusalLog:
+    """Logs refused callers at most once per ``interval`` per uid, with how many were muted."""
+
+    def __init__(self, interval: float = REFUSAL_LOG_INTERVAL) -> None:
+        self._interval = interval
+        self._last: dict[int, float] = {}
+        self._muted: dict[int, int] = {}
+
+    def refused(self, uid: int, now: float | None = None) -> bool:
+        """Note one refusal of ``uid``; True when it was written to the log."""
+        moment = time.monotonic() if now is None else now
+        last = self._last.get(uid)
+        if last is not None and moment - last < self._interval:
+            self._muted[uid] = self._muted.get(uid, 0) + 1
+            return False
+        muted = self._muted.pop(uid, 0)
+        self._last[uid] = moment
+        if len(self._last) > 4096:  # bounded: forget the oldest uids
+            for old in sorted(self._last, key=self._last.__getitem__)[:2048]:
+                self._last.pop(old, None)
+                self._muted.pop(old, None)
+        if muted:
+            log.warning(
+                "ipc: refused a connection from uid %d (not allowed); %d more refused since",
+                uid,
+                muted,
+            )
+        else:
+            log.warning("ipc: refused a connection from uid %d (not allowed)", uid)
+        return True
 
 
 class IpcServer:
@@ -234,6 +333,7 @@ class IpcServer:
         peer_uid: Callable[[PeerSocket], int],
         read_timeout: float = DEFAULT_READ_TIMEOUT,
         max_connections: int = DEFAULT_MAX_CONNECTIONS,
+        max_subscribers: int = DEFAULT_MAX_SUBSCRIBERS,
     ) -> None:
         self._path = socket_path
         self._dispatch = dispatcher
@@ -243,6 +343,10 @@ class IpcServer:
         self._peer_uid = peer_uid
         self._read_timeout = read_timeout
         self._max_connections = max_connections
+        self._max_subscribers = max_subscribers
+        self._commands: collections.Counter[int] = collections.Counter()
+        self._subscribers: collections.Counter[int] = collections.Counter()
+        self._refusal_log = RefusalLog()
         self._server: asyncio.Server | None = None
         self._sock: socket.socket | None = None
         self._connections: set[asyncio.Task[None]] = set()
@@ -265,7 +369,7 @@ class IpcServer:
         :meth:`start_serving`.
         """
         if self._sock is None:
-            self._sock = bind_socket(self._path)
+            self._sock = bind_socket(self._path, self._allowed)
 
     async def start_serving(self) -> None:
         """Start answering connections (binds first if :meth:`bind` was not called)."""
@@ -329,12 +433,26 @@ class IpcServer:
             return
         if uid not in self._allowed:
             self.refused += 1
-            log.warning("ipc: refused a connection from uid %d (not allowed)", uid)
+            self._refusal_log.refused(uid)
             await self._refuse(writer, ErrorCode.FORBIDDEN, f"uid {uid} may not command the helper")
             return
-        if len(self._connections) > self._max_connections:
-            await self._refuse(writer, ErrorCode.BUSY, "too many connections; try again")
+        # Per uid: another uid's connections never count against this one.
+        if self._commands[uid] >= self._max_connections:
+            await self._refuse(
+                writer, ErrorCode.BUSY, f"uid {uid} has too many connections open; try again"
+            )
             return
+        self._commands[uid] += 1
+        try:
+            await self._serve_commands(uid, reader, writer)
+        finally:
+            self._commands[uid] -= 1
+            if not self._commands[uid]:
+                del self._commands[uid]
+
+    async def _serve_commands(
+        self, uid: int, reader: asyncio.StreamReader, writer: asyncio.StreamWriter
+    ) -> None:
         while True:
             try:
                 line = await asyncio.wait_for(reader.readuntil(b"\n"), self._read_timeout)
@@ -357,7 +475,7 @@ class IpcServer:
             try:
                 request = decode_request(line)
                 if isinstance(request, Subscribe):
-                    await self._stream_events(reader, writer)
+                    await self._subscribe(uid, reader, writer)
                     return
                 result = await self._dispatch(request)
             except ProtocolError as error:
@@ -370,6 +488,25 @@ class IpcServer:
                 return
             writer.write(encode_ok(result))
             await asyncio.wait_for(writer.drain(), self._read_timeout)
+
+    async def _subscribe(
+        self, uid: int, reader: asyncio.StreamReader, writer: asyncio.StreamWriter
+    ) -> None:
+        # A stream leaves the command slots: subscribers have their own cap, per uid.
+        if self._subscribers[uid] >= self._max_subscribers:
+            await self._refuse(
+                writer, ErrorCode.BUSY, f"uid {uid} has too many event streams open"
+            )
+            return
+        self._commands[uid] -= 1
+        self._subscribers[uid] += 1
+        try:
+            await self._stream_events(reader, writer)
+        finally:
+            self._subscribers[uid] -= 1
+            if not self._subscribers[uid]:
+                del self._subscribers[uid]
+            self._commands[uid] += 1  # given back to the caller's bookkeeping
 
     async def _stream_events(
         self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter

@@ -6,23 +6,34 @@ HTTPS port the listener reads the TLS ClientHello, takes the SNI name and closes
 answers with a fixed page. Each name the ``lookup`` says is blocked becomes a
 :class:`BlockedHit` passed to ``on_hit`` in the event-loop thread.
 
-Any local process can connect, so every connection is bounded: a total read deadline (slow
-clients cannot extend it), a cap on the bytes kept, and a cap on concurrent connections. Past
-that cap new connections are still accepted, then closed at once, so the accept loop never
-stalls. Request bytes are never logged; names only at debug level.
+Any local process can connect, so every connection is bounded: a short first-byte deadline (a
+browser sends its ClientHello or request at once), a total read deadline (slow clients cannot
+extend it), a cap on the bytes kept, and a cap on concurrent connections. At that cap a new
+connection is still accepted and kept; to make room the *oldest connection that has sent
+nothing yet* is dropped (or, when every open connection has sent something, the oldest one).
+A connection whose first bytes are already waiting when it is accepted (a browser sends its
+ClientHello right after connecting) never counts as silent. So another user holding a thousand
+idle sockets, and reconnecting each one we drop, only ever pushes out its own sockets, and a
+real ClientHello is read. The accept loop never stalls.
+Request bytes are never logged; names only at debug level.
 
 Each accepted connection ends as exactly one of: ``rejected_overload``, ``hits``, ``ignored``,
-``timeouts``, ``parse_failures`` or ``errors`` (see :class:`ListenerStats`).
+``timeouts``, ``parse_failures`` or ``errors`` (see :class:`ListenerStats`), counted once, in
+:meth:`_Connection._finish` only. A client closing or resetting early is normal behaviour,
+never an ``error`` and never logged above debug.
 """
 
 from __future__ import annotations
 
+import array
 import asyncio
+import contextlib
 import errno
 import functools
 import ipaddress
 import logging
 import socket
+import sys
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass
@@ -70,15 +81,16 @@ class BlockedHit:
 class ListenerStats:
     """Counters since start; every accepted connection ends in exactly one outcome.
 
-    - ``accepted``: every connection taken from the accept queue, including rejected ones;
-    - ``rejected_overload``: closed at once because ``max_connections`` were open;
+    - ``accepted``: every connection taken from the accept queue;
+    - ``rejected_overload``: dropped to make room for a newer one while ``max_connections``
+      were open (the oldest silent connection goes first);
     - ``hits``: the name was blocked and ``on_hit`` was called;
     - ``ignored``: a well-formed request whose name is not blocked or absent, or a client that
       closed without sending anything;
     - ``timeouts``: the read deadline passed before the ClientHello / request head was whole;
     - ``parse_failures``: bytes that are not a ClientHello / request head, too many bytes, or a
-      client that closed half-way;
-    - ``errors``: the connection failed (reset) or ``lookup`` / ``on_hit`` raised.
+      client that closed or reset half-way;
+    - ``errors``: ``lookup`` / ``on_hit`` or the listener's own code raised (a bug, logged).
     """
 
     accepted: int = 0
@@ -122,7 +134,7 @@ class _Connection(asyncio.Protocol):
     """One accepted connection: gather bytes until a name can be read, then decide and close."""
 
     __slots__ = ("_buffer", "_done", "_drained", "_listener", "_next_parse_at", "_protocol",
-                 "_timer", "_transport")
+                 "_started", "_timer", "_transport")
 
     def __init__(self, listener: Listener, protocol: Protocol) -> None:
         self._listener = listener
@@ -133,18 +145,23 @@ class _Connection(asyncio.Protocol):
         self._done = False
         self._drained = 0
         self._timer: asyncio.TimerHandle | None = None
+        self._started = 0.0
 
     # asyncio.Protocol callbacks ------------------------------------------------------------
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
         assert isinstance(transport, asyncio.Transport)
         self._transport = transport
-        if not self._listener._admit(self):
-            self._done = True
-            transport.abort()
-            return
         loop = asyncio.get_running_loop()
-        self._timer = loop.call_later(self._listener._read_timeout, self._on_deadline)
+        self._started = loop.time()
+        listener = self._listener
+        # A client whose first bytes are already waiting (a browser sends its ClientHello
+        # right after connecting, so it has when we accept from a long queue) is not silent:
+        # it must not be pushed out by the idle connections accepted after it.
+        listener._admit(self, silent=not _bytes_waiting(transport))
+        # Until the first byte only the short deadline applies; then the rest of the total.
+        first = min(listener._first_byte_timeout, listener._read_timeout)
+        self._timer = loop.call_later(first, self._on_deadline)
 
     def data_received(self, data: bytes) -> None:
         if self._done:
@@ -153,9 +170,22 @@ class _Connection(asyncio.Protocol):
             if self._drained > _DRAIN_MAX_BYTES and self._transport is not None:
                 self._transport.abort()
             return
+        if not self._buffer and data:
+            self._listener._spoke(self)
+            if self._timer is not None:
+                self._timer.cancel()
+            loop = asyncio.get_running_loop()
+            self._timer = loop.call_at(
+                self._started + self._listener._read_timeout, self._on_deadline
+            )
         try:
             self._take(data)
         except Exception as exc:  # one bad connection must not hurt the others
+            if self._done:  # decided already; closing failed because the client went away
+                log.debug("listener: closing failed: %s", type(exc).__name__)
+                if self._transport is not None:
+                    self._transport.abort()
+                return
             log.error("listener: connection handling failed: %s", type(exc).__name__)
             log.debug("listener: traceback", exc_info=True)
             self._finish("errors", abort=True)
@@ -170,13 +200,9 @@ class _Connection(asyncio.Protocol):
             self._timer.cancel()
             self._timer = None
         if not self._done:
-            outcome: Outcome
-            if exc is not None:
-                outcome = "errors"
-            else:
-                outcome = "ignored" if not self._buffer else "parse_failures"
+            # Closed or reset by the client before a decision: normal, not an error.
             self._done = True
-            self._listener._count(outcome)
+            self._listener._count("ignored" if not self._buffer else "parse_failures")
         self._listener._release(self)
         self._buffer = bytearray()
 
@@ -270,17 +296,25 @@ class _Connection(asyncio.Protocol):
         ``abort`` resets it at once. ``linger`` (after the page was written) sends the page
         and a FIN, then waits a short, bounded time for the client to close its side.
         Otherwise close() sends FIN; the timer still aborts a close that never completes.
+        Called more than once (a failure while closing), only the first outcome counts.
         """
+        if self._done:
+            return
         self._done = True
         self._listener._count(outcome)
         self._buffer = bytearray()
+        self._listener._spoke(self)
         transport = self._transport
-        if transport is None:
+        if transport is None or transport.is_closing():
             return
         if abort:
             transport.abort()
         elif linger and transport.can_write_eof():
-            transport.write_eof()
+            try:
+                transport.write_eof()
+            except (OSError, RuntimeError):  # the client is gone already: nothing to linger for
+                transport.abort()
+                return
             if self._timer is not None:
                 self._timer.cancel()
             loop = asyncio.get_running_loop()
@@ -304,6 +338,15 @@ class _Connection(asyncio.Protocol):
         if self._transport is not None:
             self._transport.abort()
 
+    def evict(self) -> None:
+        """Drop the connection to make room for a newer one (counted ``rejected_overload``)."""
+        if not self._done:
+            self._done = True
+            self._listener._count("rejected_overload")
+        self._listener._release(self)
+        if self._transport is not None:
+            self._transport.abort()
+
 
 class Listener:
     """TCP listener on loopback for the HTTPS and HTTP ports; reports hits on blocked names.
@@ -312,7 +355,8 @@ class Listener:
     ``on_hit`` is called in the event-loop thread for each hit. Ports may be 0 (tests): each
     address then gets its own ephemeral ports, listed by :attr:`bound`. ``read_timeout`` is a
     total deadline per connection; ``max_header_bytes`` caps an HTTP request head (a
-    ClientHello has the parser's own cap, ``MAX_CLIENT_HELLO_BYTES``).
+    ClientHello has the parser's own cap, ``MAX_CLIENT_HELLO_BYTES``);
+    ``first_byte_timeout`` is how long a connection may stay silent at first.
     """
 
     def __init__(
@@ -325,6 +369,7 @@ class Listener:
         on_hit: Callable[[BlockedHit], None],
         clock: Callable[[], float] = time.monotonic,
         read_timeout: float = 5.0,
+        first_byte_timeout: float = 1.0,
         max_connections: int = 256,
         max_header_bytes: int = 16384,
     ) -> None:
@@ -334,6 +379,10 @@ class Listener:
             raise BadInput("[] is not a valid address list: empty")
         if not read_timeout > 0:
             raise BadInput(f"{read_timeout!r} is not a valid read timeout: must be > 0")
+        if not first_byte_timeout > 0:
+            raise BadInput(
+                f"{first_byte_timeout!r} is not a valid first-byte timeout: must be > 0"
+            )
         if max_connections < 1:
             raise BadInput(f"{max_connections!r} is not a valid max_connections: must be >= 1")
         if max_header_bytes < 64:
@@ -345,11 +394,14 @@ class Listener:
         self._on_hit = on_hit
         self._clock = clock
         self._read_timeout = read_timeout
+        self._first_byte_timeout = first_byte_timeout
         self._max_connections = max_connections
         self._max_header_bytes = max_header_bytes
         self._servers: list[asyncio.Server] = []
         self._bound: list[tuple[str, int]] = []
-        self._active: set[_Connection] = set()
+        # Insertion-ordered: the oldest first. ``_silent`` holds those that sent nothing yet.
+        self._active: dict[_Connection, None] = {}
+        self._silent: dict[_Connection, None] = {}
         self.stats = ListenerStats()
 
     @property
@@ -429,22 +481,44 @@ class Listener:
 
     # Called by _Connection ---------------------------------------------------------------
 
-    def _admit(self, connection: _Connection) -> bool:
+    def _admit(self, connection: _Connection, *, silent: bool = True) -> None:
         self.stats.accepted += 1
-        if len(self._active) >= self._max_connections:
-            self.stats.rejected_overload += 1
-            return False
-        self._active.add(connection)
-        return True
+        while len(self._active) >= self._max_connections:
+            # Make room: the oldest silent connection, else the oldest of all.
+            victim = next(iter(self._silent or self._active))
+            victim.evict()
+        self._active[connection] = None
+        if silent:
+            self._silent[connection] = None
+
+    def _spoke(self, connection: _Connection) -> None:
+        self._silent.pop(connection, None)
 
     def _release(self, connection: _Connection) -> None:
-        self._active.discard(connection)
+        self._active.pop(connection, None)
+        self._silent.pop(connection, None)
 
     def _count(self, outcome: Outcome) -> None:
         setattr(self.stats, outcome, getattr(self.stats, outcome) + 1)
 
     def _buffer_limit(self, protocol: Protocol) -> int:
         return MAX_CLIENT_HELLO_BYTES if protocol == "https" else self._max_header_bytes
+
+
+def _bytes_waiting(transport: asyncio.BaseTransport) -> bool:
+    """Whether the client's first bytes are already in the socket's receive queue."""
+    if sys.platform == "win32":  # no FIONREAD ioctl through fcntl there
+        return False
+    import fcntl  # noqa: PLC0415 - POSIX only
+    import termios  # noqa: PLC0415 - POSIX only
+
+    sock = transport.get_extra_info("socket")
+    if sock is None:
+        return False
+    waiting = array.array("i", [0])
+    with contextlib.suppress(OSError, ValueError):
+        fcntl.ioctl(sock.fileno(), termios.FIONREAD, waiting, True)
+    return waiting[0] > 0
 
 
 def _may_end_head(buffer: bytearray, new_from: int) -> bool:

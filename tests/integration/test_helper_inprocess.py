@@ -311,3 +311,45 @@ def test_peer_uid_is_what_the_server_checks(tmp_path: Path) -> None:
 
     asyncio.run(scenario())
     assert seen == [os.getuid()]
+
+
+def test_an_idle_helper_reads_the_hosts_file_only_when_it_changed(
+    tmp_path: Path, clock: ManualClock, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Issue 13, finding 8: every 30 ticks the helper read (and split) the whole file several
+    # times; with a 100 MB hosts file that was ~10 % of a core. Now a stat per tick, and a
+    # read only when the stat signature (inode, size, mtime, ctime) moved.
+    from nocontact_desktop.core.blocking import hosts_section
+
+    hosts = tmp_path / "hosts"
+    hosts.write_bytes(b"127.0.0.1 localhost\n" + b"0.0.0.0 ads.example.net\n" * 20_000)
+    syncs: list[str] = []
+    real_sync = hosts_section.sync_file
+
+    def counting(*args: Any, **kwargs: Any) -> hosts_section.FileSync:
+        syncs.append("sync")
+        return real_sync(*args, **kwargs)
+
+    monkeypatch.setattr(hosts_section, "sync_file", counting)
+
+    async def scenario() -> None:
+        daemon = make_daemon(config(tmp_path, tamper_check_interval=0.05), clock)
+        stop = asyncio.Event()
+        task = asyncio.ensure_future(daemon.run(stop))
+        try:
+            assert await eventually(lambda: daemon._started)
+            await daemon.execute(SetBlocklist(("instagram.com",)))
+            settled = len(syncs)
+            await asyncio.sleep(2.0)  # 40 ticks, more than the old 30-tick full check
+            assert len(syncs) == settled
+            with hosts.open("ab") as handle:  # a change: read once, section kept
+                handle.write(b"10.0.0.1 nas.lan\n")
+            assert await eventually(lambda: len(syncs) == settled + 1)
+            await asyncio.sleep(0.5)
+            assert len(syncs) == settled + 1
+            assert read_section_names(hosts.read_bytes()) == {"instagram.com"}
+        finally:
+            stop.set()
+            await task
+
+    asyncio.run(scenario())

@@ -167,8 +167,10 @@ def test_other_rename_errors_are_not_hidden(
         raise PermissionError(errno.EACCES, "denied")
 
     monkeypatch.setattr(os, "replace", denied)
-    with pytest.raises(PermissionError):
+    with pytest.raises(OSError) as caught:
         write_atomic(path, b"new")
+    assert caught.value.errno == errno.EACCES
+    assert str(caught.value) == f"could not write {path}: permission denied; nothing was changed"
     assert path.read_bytes() == b"old"
     assert leftovers(tmp_path) == []
 
@@ -233,13 +235,20 @@ def test_a_concurrent_edit_is_kept_and_the_write_retried(
     calls = 0
 
     def edit_once_before_writing(
-        target: Path, data: bytes, *, expect_current: bytes | None
+        target: Path,
+        data: bytes,
+        *,
+        expect_current: bytes | None,
+        expect_stat: os.stat_result | None = None,
+        journal: Path | None = None,
     ) -> None:
         nonlocal calls
         calls += 1
         if calls == 1:
             target.write_bytes(b"127.0.0.1 localhost\n10.0.0.9 added.lan\n")
-        real_write(target, data, expect_current=expect_current)
+        real_write(
+            target, data, expect_current=expect_current, expect_stat=expect_stat, journal=journal
+        )
 
     from nocontact_desktop.core.blocking import hosts_section
 
@@ -296,6 +305,12 @@ def test_write_private_failure_leaves_the_old_file_and_no_temp(
         raise OSError(28, "No space left on device")
 
     monkeypatch.setattr(os, "replace", refuse)
-    with pytest.raises(OSError, match="No space"):
+    with pytest.raises(OSError) as caught:
         atomic_file.write_private(target, b"new")
+    # Issue 13, finding 10: the real file, the reason in words, and that nothing changed.
+    assert str(caught.value) == (
+        f"could not write {target}: the disk is full (no space left on device); "
+        "nothing was changed"
+    )
+    assert ".tmp" not in str(caught.value) and "Errno" not in str(caught.value)
     assert target.read_bytes() == b"old" and leftovers(tmp_path) == []

@@ -197,3 +197,87 @@ def test_event_stream_refuses_unknown_events_and_endless_lines() -> None:
     with pytest.raises(HelperError) as caught:
         EventStream().feed(b"x" * (MAX_MESSAGE_BYTES + 1))
     assert caught.value.code == "too_large"
+
+
+def _full_backlog(path: Path) -> tuple[socket.socket, list[socket.socket]]:
+    """A server that never accepts, with its listen backlog filled up."""
+    server = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    server.bind(str(path))
+    server.listen(0)
+    fillers: list[socket.socket] = []
+    while True:
+        filler = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        filler.setblocking(False)
+        try:
+            filler.connect(str(path))
+        except BlockingIOError:
+            filler.close()
+            return server, fillers
+        fillers.append(filler)
+
+
+def test_a_full_backlog_is_retried_until_the_timeout_and_reported_as_busy(tmp_path: Path) -> None:
+    # Issue 13, finding 1: connect() on a full backlog fails at once with EAGAIN; the client
+    # used to report that as "the helper is not running".
+    import time
+
+    path = tmp_path / "full.sock"
+    server, fillers = _full_backlog(path)
+    try:
+        started = time.monotonic()
+        with pytest.raises(HelperUnavailable) as caught:
+            HelperClient(path, timeout=0.5).ping()
+        waited = time.monotonic() - started
+        assert 0.4 <= waited < 1.5
+        assert caught.value.reason == "busy"
+        assert "not running" not in str(caught.value)
+        assert "running but accepted no connection" in str(caught.value)
+    finally:
+        for filler in fillers:
+            filler.close()
+        server.close()
+
+
+def test_a_full_backlog_that_drains_within_the_timeout_is_no_failure(tmp_path: Path) -> None:
+    path = tmp_path / "drains.sock"
+    server, fillers = _full_backlog(path)
+
+    def serve_later() -> None:
+        import time
+
+        time.sleep(0.3)
+        for _ in range(len(fillers) + 1):
+            connection, _ = server.accept()
+            if connection.recv(4096):  # the real client: answer it
+                connection.sendall(b'{"v":1,"ok":true,"result":{"pong":true}}\n')
+            connection.close()
+
+    thread = threading.Thread(target=serve_later, daemon=True)
+    thread.start()
+    try:
+        for filler in fillers:
+            filler.close()  # the server still finds them queued, then EOF
+        assert HelperClient(path, timeout=3.0).ping() is True
+    finally:
+        thread.join(5)
+        server.close()
+
+
+def test_no_permission_on_the_socket_says_so_and_not_that_the_helper_is_stopped(
+    tmp_path: Path,
+) -> None:
+    import os
+
+    if os.geteuid() == 0:
+        pytest.skip("root may connect to any socket; the other-uid case is an integration test")
+    path = tmp_path / "private.sock"
+    server = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    server.bind(str(path))
+    server.listen(1)
+    os.chmod(path, 0)
+    try:
+        with pytest.raises(HelperUnavailable) as caught:
+            HelperClient(path).ping()
+        assert caught.value.reason == "forbidden" and "not allowed" in str(caught.value)
+    finally:
+        server.close()

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -10,6 +12,8 @@ from nocontact_desktop.core.blocking.hosts_section import (
     BEGIN_MARKER,
     END_MARKER,
     apply_section,
+    apply_to_file,
+    looks_wide,
     read_section_names,
     remove_section,
     render_section,
@@ -181,6 +185,30 @@ def test_utf16_and_utf32_files_are_refused(bom: bytes) -> None:
     assert section_state(original) == "absent"
 
 
+@pytest.mark.parametrize(
+    "encoding", ["utf-16-le", "utf-16-be", "utf-32-le", "utf-32-be"]
+)
+def test_utf16_and_utf32_files_without_a_byte_order_mark_are_refused_too(
+    tmp_path: Path, encoding: str
+) -> None:
+    # Issue 13, finding 9: without the mark, ASCII used to be appended to UTF-16 text.
+    original = "127.0.0.1 localhost\n::1 localhost\n# comment\n".encode(encoding)
+    assert not original.startswith((b"\xff\xfe", b"\xfe\xff"))
+    with pytest.raises(BadInput, match="UTF-16 or UTF-32"):
+        apply_section(original, ["a.com"])
+    hosts = tmp_path / "hosts"
+    hosts.write_bytes(original)
+    with pytest.raises(BadInput, match="nothing was changed"):
+        apply_to_file(hosts, ["a.com"])
+    assert hosts.read_bytes() == original
+
+
+def test_a_stray_nul_byte_in_a_utf8_file_is_not_taken_for_utf16() -> None:
+    original = b"127.0.0.1 localhost\n# odd \x00 byte in a comment\n"
+    assert not looks_wide(original)
+    assert read_section_names(apply_section(original, ["a.com"])) == {"a.com"}
+
+
 def test_replacing_keeps_the_section_where_it_is() -> None:
     before = b"127.0.0.1 localhost\n"
     after = b"# user line added later\n10.0.0.2 nas.lan\n"
@@ -324,6 +352,8 @@ def hosts_files(draw: st.DrawFn) -> bytes:
         data = BOM + data
     if data.startswith((b"\xff\xfe", b"\xfe\xff", b"\x00\x00\xfe\xff")):
         data = b"#" + data
+    if looks_wide(data):  # UTF-16 without a mark is refused, tested above
+        data = data.replace(b"\x00", b"0")
     return data
 
 
@@ -433,3 +463,27 @@ def test_the_fast_path_agrees_with_the_line_by_line_scan(data: bytes, names: lis
         fast = hosts_section._cut_section(body)
         if fast is not None:
             assert fast == hosts_section._without_section(hosts_section._scan(candidate))
+
+
+@pytest.mark.parametrize("newline", [b"\n", b"\r\n"])
+@pytest.mark.parametrize("layout", ["no section", "section on top", "section at the end", "no eol"])
+def test_a_big_file_takes_the_one_copy_path_with_the_same_result(
+    monkeypatch: pytest.MonkeyPatch, newline: bytes, layout: str
+) -> None:
+    # Issue 13, finding 8: a 100k-line community list is applied in one copy of its bytes.
+    from nocontact_desktop.core.blocking import hosts_section
+
+    lines = b"".join(b"0.0.0.0 ads%d.example.net%s" % (i, newline) for i in range(60_000))
+    head = b"127.0.0.1 localhost" + newline
+    old_section = render_section(["old.example.com"], newline=newline)
+    original = {
+        "no section": head + lines,
+        "section on top": head + old_section + lines,
+        "section at the end": head + lines + old_section,
+        "no eol": head + lines + b"# last line without a line ending",
+    }[layout]
+    assert len(original) > hosts_section._BIG_FILE
+    names = ["a.com", "www.a.com"]
+    fast = apply_section(original, names)
+    monkeypatch.setattr(hosts_section, "_BIG_FILE", 1 << 62)
+    assert fast == apply_section(original, names)

@@ -306,8 +306,11 @@ def push_to_helper(domains: Sequence[str], socket_path: Path) -> PushResult:
     try:
         result = client.set_blocklist(domains)
         state = client.get_state()
-    except HelperUnavailable:
-        return PushResult(False, BLOCKING_OFF)
+    except HelperUnavailable as err:
+        if err.reason == "not_running":
+            return PushResult(False, BLOCKING_OFF)
+        # Running but not reachable (another user's helper, flooded): say what happened.
+        return PushResult(False, f"the list is saved but not applied: {err}")
     except HelperError as err:
         return PushResult(False, f"the helper refused the list: {err}")
     added = tuple(entry for entry in result.get("pending", []) if isinstance(entry, dict))

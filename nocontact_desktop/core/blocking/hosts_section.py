@@ -23,9 +23,9 @@ Placement and exact removal
 Encoding
     The file is treated as ASCII-compatible bytes (UTF-8, Latin-1, anything else that keeps
     ASCII as one byte per character) and never decoded. A leading UTF-8 byte-order mark is kept
-    in front. UTF-16 and UTF-32 files (recognised by their byte-order mark) are refused with
-    :class:`BadInput`: inserting ASCII lines would corrupt them, and no resolver we support
-    reads them.
+    in front. UTF-16 and UTF-32 files (recognised by their byte-order mark, or without one by
+    the NUL bytes every such file of ASCII text has) are refused with :class:`BadInput`:
+    inserting ASCII lines would corrupt them, and no resolver we support reads them.
 
 What counts as ours, and repair
     A *marker line* is a line whose text, stripped of surrounding whitespace, starts with
@@ -59,6 +59,7 @@ On disk
 from __future__ import annotations
 
 import ipaddress
+import os
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
@@ -67,6 +68,7 @@ from typing import Literal
 
 from nocontact_desktop.core.atomic_file import ConcurrentChangeError, write_atomic
 from nocontact_desktop.core.blocking.domains import normalize_domain
+from nocontact_desktop.core.blocking.hosts_safety import check_hosts_file
 from nocontact_desktop.core.errors import BadInput
 
 BEGIN_MARKER = "# >>> No Contact: managed section, do not edit >>>"
@@ -361,15 +363,34 @@ def apply_section(
     )
 
 
+_WIDE_SAMPLE = 4096
+
+
+def looks_wide(data: bytes) -> bool:
+    """UTF-16 or UTF-32 text without a byte-order mark (ASCII text has a NUL per character).
+
+    In the file's first 4 KiB, at least 90 % of the bytes at even or at odd offsets are NUL
+    (UTF-16 BE / LE; UTF-32 has even more). One stray NUL in a UTF-8 file does not count.
+    """
+    sample = data[:_WIDE_SAMPLE]
+    if len(sample) < 4 or b"\x00" not in sample:
+        return False
+    return any(half.count(0) * 10 >= len(half) * 9 for half in (sample[0::2], sample[1::2]))
+
+
 def _apply_checked(
     original: bytes, checked_names: list[str], checked_addresses: list[str], default_newline: bytes
 ) -> bytes:
-    if original.startswith(_WIDE_BOMS):
+    if original.startswith(_WIDE_BOMS) or looks_wide(original):
         raise BadInput(
             "the hosts file is not a valid target for editing: it is UTF-16 or UTF-32 encoded; "
-            "save it as UTF-8 or ANSI first"
+            "save it as UTF-8 or ANSI first; nothing was changed"
         )
     bom, body = _split_bom(original)
+    if checked_names and len(body) >= _BIG_FILE:
+        fast = _apply_big(bom, body, checked_names, checked_addresses, default_newline)
+        if fast is not None:
+            return fast
     cut = _cut_section(body)
     body, position = cut if cut is not None else _without_section(_scan(original))
     if not checked_names:
@@ -383,6 +404,39 @@ def _apply_checked(
         return bom + before + newline + section
     section = _render(checked_names, checked_addresses, newline, final_newline=True)
     return bom + before + section + after
+
+
+# Files at least this big (community block lists) take the one-copy path below.
+_BIG_FILE = 1 << 20
+_NEWLINE_SAMPLE = 1 << 16
+
+
+def _apply_big(
+    bom: bytes, body: bytes, names: list[str], addresses: list[str], default_newline: bytes
+) -> bytes | None:
+    """:func:`_apply_checked` for a big usual file in one copy; None: take the general path.
+
+    Same result, except that the dominant line ending is judged on the first and last 64 KiB
+    (a file mixing CRLF and LF differently in its middle may get the other one).
+    """
+    markers = _marker_lines(body)
+    if not markers:
+        start = end = len(body)
+    elif len(markers) == 2 and markers[0][2] == _BEGIN and markers[1][2] == _END:
+        start, end = markers[0][0], markers[1][1]
+        if end == len(body) and not body.endswith(b"\n"):
+            return None  # unterminated end marker: the general path restores the file's end
+    else:
+        return None
+    newline = _dominant_newline(
+        body[:_NEWLINE_SAMPLE] + body[-_NEWLINE_SAMPLE:], default_newline
+    )
+    view = memoryview(body)
+    if not markers and not body.endswith(b"\n"):
+        section = _render(names, addresses, newline, final_newline=False)
+        return b"".join((bom, view, newline, section))
+    section = _render(names, addresses, newline, final_newline=True)
+    return b"".join((bom, view[:start], section, view[end:]))
 
 
 def remove_section(data: bytes) -> bytes:
@@ -399,18 +453,39 @@ def remove_section(data: bytes) -> bytes:
     return bom + cut[0]
 
 
+def _quick_look(data: bytes) -> tuple[SectionState, frozenset[str]] | None:
+    """State and names for the usual file without splitting every line; None: scan it."""
+    _, body = _split_bom(data)
+    markers = _marker_lines(body)
+    if not markers:
+        return "absent", frozenset()
+    if len(markers) != 2 or markers[0][2] != _BEGIN or markers[1][2] != _END:
+        return None
+    names: set[str] = set()
+    for line in _split_lines(body[markers[0][1] : markers[1][0]]):
+        name = _entry_name(line)
+        if name is None:
+            return None  # not only entry lines inside: the scan says what is ours
+        names.add(name)
+    return "ok", frozenset(names)
+
+
 def read_section_names(data: bytes) -> frozenset[str] | None:
     """The names our section blocks, or None when the file has no section (nor stray markers).
 
     For a damaged section: the names on the entry lines that belong to us by the repair rule.
     """
+    quick = _quick_look(data)
+    if quick is not None:
+        return None if quick[0] == "absent" else quick[1]
     scan = _scan(data)
     return None if scan.state == "absent" else scan.names
 
 
 def section_state(data: bytes) -> SectionState:
     """``"absent"`` (no markers), ``"ok"`` (one well-formed section) or ``"damaged"``."""
-    return _scan(data).state
+    quick = _quick_look(data)
+    return quick[0] if quick is not None else _scan(data).state
 
 
 # --- on disk -------------------------------------------------------------------------------
@@ -426,20 +501,64 @@ def _read_or_empty(path: Path) -> bytes:
         return b""
 
 
-def _rewrite_file(path: Path, change: Callable[[bytes], bytes]) -> bool:
+@dataclass(frozen=True)
+class FileSync:
+    """What :func:`sync_file` found and did."""
+
+    changed: bool
+    found: SectionState
+
+
+def _rewrite_file(
+    path: Path,
+    change: Callable[[bytes], bytes],
+    journal: Path | None = None,
+    *,
+    want_found: bool = False,
+) -> FileSync:
+    check_hosts_file(path)  # before reading: never follow a path someone else can redirect
+    found: SectionState = "absent"
     for attempt in range(1, _WRITE_ATTEMPTS + 1):
+        try:
+            seen = os.stat(path)
+        except FileNotFoundError:
+            seen = None
         current = _read_or_empty(path)
         new = change(current)
+        if attempt == 1 and want_found:
+            found = section_state(current)
         if new == current:
-            return False
+            return FileSync(False, found)
         try:
-            write_atomic(path, new, expect_current=current)
+            write_atomic(path, new, expect_current=current, expect_stat=seen, journal=journal)
         except ConcurrentChangeError:
             if attempt == _WRITE_ATTEMPTS:
                 raise
         else:
-            return True
-    return False  # not reached: the last attempt returns or raises
+            return FileSync(True, found)
+    return FileSync(False, found)  # not reached: the last attempt returns or raises
+
+
+def sync_file(
+    path: Path | str,
+    names: Iterable[str],
+    addresses: Sequence[str] = DEFAULT_ADDRESSES,
+    *,
+    journal: Path | None = None,
+) -> FileSync:
+    """:func:`apply_to_file` that also says what state the section was found in.
+
+    *journal* (the helper's state folder) makes an in-place write crash-safe (see
+    :mod:`nocontact_desktop.core.atomic_file`).
+    """
+    wanted = _checked_names(names)
+    checked_addresses = _checked_addresses(addresses)
+    return _rewrite_file(
+        Path(path),
+        lambda current: _apply_checked(current, wanted, checked_addresses, b"\n"),
+        journal,
+        want_found=True,
+    )
 
 
 def apply_to_file(
@@ -460,7 +579,7 @@ def apply_to_file(
     newline = _checked_newline(default_newline)
     return _rewrite_file(
         Path(path), lambda current: _apply_checked(current, wanted, checked_addresses, newline)
-    )
+    ).changed
 
 
 def remove_from_file(path: Path | str) -> bool:
@@ -468,4 +587,4 @@ def remove_from_file(path: Path | str) -> bool:
 
     A missing file, or one without our markers, is left alone (False).
     """
-    return _rewrite_file(Path(path), remove_section)
+    return _rewrite_file(Path(path), remove_section).changed

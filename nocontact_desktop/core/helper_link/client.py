@@ -12,9 +12,16 @@ For an event loop (a ``QSocketNotifier`` on :meth:`EventStream.fileno`, or a thr
     stream = EventStream.open(path)          # connects and subscribes (blocking, short)
     ...on readable: for event in stream.read_available(): ...
 
-:class:`HelperUnavailable` means nobody answers at the socket (not installed, not running,
-no permission to reach it); :class:`HelperError` is a refusal or failure reported by the
-helper (``code`` is one of :class:`~nocontact_desktop.core.helper_link.protocol.ErrorCode`).
+:class:`HelperUnavailable` means the helper could not be reached; its ``reason`` says why and
+its message says it plainly: ``not_running`` (no socket, nobody listening), ``forbidden``
+(this user may not reach the socket: the helper was installed for someone else), ``busy``
+(the socket's queue stayed full for the whole timeout: the helper runs, but something floods
+it), ``timeout`` (connected, no answer in time) or ``unreachable`` (anything else).
+:class:`HelperError` is a refusal or failure reported by the helper (``code`` is one of
+:class:`~nocontact_desktop.core.helper_link.protocol.ErrorCode`).
+
+A full listen backlog makes a non-blocking ``connect()`` on a Unix socket fail at once with
+``EAGAIN``; :func:`_connect` retries it with a short back-off until the timeout runs out.
 """
 
 from __future__ import annotations
@@ -24,6 +31,7 @@ import contextlib
 import errno
 import os
 import socket
+import time
 from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 from typing import Any, Final
@@ -54,7 +62,14 @@ _RECV_CHUNK: Final = 65536
 
 
 class HelperUnavailable(ConnectionError):
-    """The helper cannot be reached (socket missing, refused, not permitted, timed out)."""
+    """The helper cannot be reached; ``reason`` is one of the module doc's reasons."""
+
+    def __init__(self, message: str, reason: str = "unreachable") -> None:
+        super().__init__(message)
+        self.reason = reason
+
+    def __str__(self) -> str:
+        return str(self.args[0]) if self.args else ""
 
 
 class HelperError(RuntimeError):
@@ -78,27 +93,62 @@ def default_socket_path(platform_default: Callable[[], Path]) -> Path:
     return platform_default()
 
 
+_RETRY_FIRST: Final = 0.005
+_RETRY_MAX: Final = 0.1
+
+
 def _connect(path: Path, timeout: float | None) -> socket.socket:
-    sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-    sock.settimeout(timeout)
-    try:
-        sock.connect(str(path))
-    except FileNotFoundError:
-        sock.close()
-        raise HelperUnavailable(f"the helper is not running (no socket at {path})") from None
-    except ConnectionRefusedError:
-        sock.close()
-        raise HelperUnavailable(f"the helper is not running (nobody listens at {path})") from None
-    except PermissionError:
-        sock.close()
-        raise HelperUnavailable(f"no permission to reach the helper at {path}") from None
-    except TimeoutError:
-        sock.close()
-        raise HelperUnavailable(f"the helper at {path} did not answer in time") from None
-    except OSError as error:
-        sock.close()
-        raise HelperUnavailable(f"cannot reach the helper at {path}: {error.strerror}") from None
-    return sock
+    deadline = None if timeout is None else time.monotonic() + timeout
+    delay = _RETRY_FIRST
+    while True:
+        sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        remaining = None if deadline is None else max(0.001, deadline - time.monotonic())
+        sock.settimeout(remaining)
+        try:
+            sock.connect(str(path))
+        except (BlockingIOError, InterruptedError):
+            sock.close()  # the backlog is full: wait a little and try again
+        except FileNotFoundError:
+            sock.close()
+            raise HelperUnavailable(
+                f"the helper is not running (no socket at {path})", "not_running"
+            ) from None
+        except ConnectionRefusedError:
+            sock.close()
+            raise HelperUnavailable(
+                f"the helper is not running (nobody listens at {path})", "not_running"
+            ) from None
+        except PermissionError:
+            sock.close()
+            raise HelperUnavailable(
+                f"this user (uid {os.getuid()}) is not allowed to reach the helper at {path}; "
+                "it only answers the users it was installed for (nocontact helper install "
+                "as this user adds it)",
+                "forbidden",
+            ) from None
+        except TimeoutError:
+            sock.close()
+            raise HelperUnavailable(
+                f"the helper at {path} did not answer in time", "timeout"
+            ) from None
+        except OSError as error:
+            sock.close()
+            if error.errno not in (errno.EAGAIN, errno.EWOULDBLOCK):
+                raise HelperUnavailable(
+                    f"cannot reach the helper at {path}: {error.strerror}"
+                ) from None
+        else:
+            sock.settimeout(timeout)
+            return sock
+        if deadline is not None and time.monotonic() + delay > deadline:
+            raise HelperUnavailable(
+                f"the helper at {path} is running but accepted no connection within "
+                f"{timeout:g} s: its queue stayed full (another program may be flooding it); "
+                "nothing was changed, try again",
+                "busy",
+            )
+        time.sleep(delay)
+        delay = min(delay * 2, _RETRY_MAX)
 
 
 class _LineReader:
@@ -131,7 +181,9 @@ def _recv_line(sock: socket.socket, reader: _LineReader, path: Path) -> bytes:
         try:
             data = sock.recv(_RECV_CHUNK)
         except TimeoutError:
-            raise HelperUnavailable(f"the helper at {path} did not answer in time") from None
+            raise HelperUnavailable(
+                f"the helper at {path} did not answer in time", "timeout"
+            ) from None
         except OSError as error:
             raise HelperUnavailable(
                 f"lost the connection to the helper: {error.strerror}"

@@ -82,6 +82,10 @@ class Store:
             self._sealer = self._sealer_factory()
         return self._sealer
 
+    def use_sealer(self, sealer: TextSealer) -> None:
+        """Seal and open with ``sealer`` from now on (after the key moved)."""
+        self._sealer = sealer
+
     def seal(self, text: str, purpose: str) -> bytes:
         """Seal free text for a column; ``purpose`` binds the blob to that column."""
         return self.sealer().seal(text, purpose=purpose)

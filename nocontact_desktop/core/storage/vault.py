@@ -24,6 +24,7 @@ from nocontact_desktop.core.paths import ensure_private_dir
 from nocontact_desktop.core.storage.sealing import (
     KEY_BYTES,
     AesGcmSealer,
+    SealError,
     key_matches_verifier,
     make_verifier,
 )
@@ -211,3 +212,135 @@ def _b64(value: str | None) -> bytes:
 
 def _e64(value: bytes) -> str:
     return base64.b64encode(value).decode("ascii")
+
+
+# -- moving to another key source (issue 13, finding 11) -------------------------------------
+
+KeyTarget = str  # "keyring" | "passphrase"
+MOVE_TARGETS = ("keyring", "passphrase")
+
+
+def _sealed_columns() -> list[tuple[str, str, str, str]]:
+    """(table, key column, sealed column, purpose; ``{list}`` filled per row) of every seal."""
+    from nocontact_desktop.core.journal.entries import (  # noqa: PLC0415
+        CHECK_IN_PURPOSE,
+        UNSENT_PURPOSE,
+    )
+
+    return [
+        ("events", "seq", "note", "event.note"),
+        ("list_items", "id", "body", "list.{list}"),
+        ("support_people", "id", "name", "support.name"),
+        ("support_people", "id", "reach", "support.reach"),
+        ("block_targets", "id", "target", "block.target"),
+        ("block_targets", "id", "handle", "block.handle"),
+        ("unsent_messages", "id", "body", UNSENT_PURPOSE),
+        ("check_ins", "day", "note", CHECK_IN_PURPOSE),
+    ]
+
+
+def move_key(
+    store: Store,
+    data_dir: Path,
+    to: KeyTarget,
+    new_passphrase: PassphraseProvider,
+) -> str:
+    """Re-seal every sealed value under a key from ``to``, in one transaction; a sentence.
+
+    The current key is obtained as usual (the store's own passphrase provider for a
+    passphrase). The new one: the OS keyring (this data folder's entry, created if needed) or
+    ``new_passphrase()``. Either every value is re-sealed and the key source switched, or —
+    on any failure — nothing changes. Afterwards the old key is removed: the key file is
+    overwritten and deleted, a keyring entry no longer used is deleted.
+    """
+    from nocontact_desktop.core.storage import key_store  # noqa: PLC0415
+
+    if to not in MOVE_TARGETS:
+        raise ValueError(f"unknown key target {to!r}")
+    current = store.meta("key_source")
+    if current == to:
+        where = "the system keyring" if to == "keyring" else "a key from your passphrase"
+        return f"nothing to move: your notes already use {where}"
+    old_sealer = store.sealer() if current is not None else None
+
+    extra: dict[str, str] = {}
+    if to == "keyring":
+        available, why = key_store.keyring_available()
+        if not available:
+            raise KeyUnavailable(f"cannot move to the system keyring: {why}; nothing was changed")
+        try:
+            new_key = key_store.load_or_create_keyring_key(KEYRING_SERVICE, store.data_id())
+        except key_store.KeyStoreError as err:
+            raise KeyUnavailable(
+                f"cannot move to the system keyring: {err}; nothing was changed"
+            ) from None
+    else:
+        given = new_passphrase("new")
+        if not given:
+            raise KeyUnavailable(
+                f"no new passphrase given (set {PASSPHRASE_ENV} or run this in a terminal); "
+                "nothing was changed"
+            )
+        setup = key_store.new_passphrase_key(given)
+        new_key = setup.key.key
+        extra = {"key_salt": _e64(setup.salt), "key_kdf": setup.kdf}
+    new_sealer = AesGcmSealer(new_key)
+
+    resealed = 0
+    with store.transaction() as conn:
+        for table, key_column, column, purpose in _sealed_columns():
+            select = f"SELECT {key_column}, {column}"
+            if "{list}" in purpose:
+                select += ", list"
+            rows = conn.execute(f"{select} FROM {table} WHERE {column} IS NOT NULL").fetchall()
+            for row in rows:
+                row_purpose = purpose.format(list=row[2]) if "{list}" in purpose else purpose
+                if old_sealer is None:
+                    raise KeyUnavailable("sealed data without a key source; nothing was changed")
+                try:
+                    text = old_sealer.open(bytes(row[1]), purpose=row_purpose)
+                except SealError as err:  # rolls the whole move back
+                    raise KeyUnavailable(
+                        f"a sealed value in {table} cannot be opened ({err}); nothing was changed"
+                    ) from None
+                conn.execute(
+                    f"UPDATE {table} SET {column} = ? WHERE {key_column} = ?",  # noqa: S608
+                    (new_sealer.seal(text, purpose=row_purpose), row[0]),
+                )
+                resealed += 1
+        conn.execute("DELETE FROM meta WHERE key IN ('key_salt', 'key_kdf')")
+        values = {
+            "key_source": to,
+            "key_verifier": _e64(key_store.make_verifier(new_key)),
+            **extra,
+        }
+        conn.executemany(
+            "INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)", list(values.items())
+        )
+    store.use_sealer(new_sealer)
+
+    # Committed: the old key can go.
+    if current == "keyfile":
+        _destroy_key_file(data_dir)
+    elif current == "keyring":
+        import contextlib  # noqa: PLC0415
+
+        with contextlib.suppress(key_store.KeyStoreError):
+            key_store.delete_keyring_key(KEYRING_SERVICE, store.data_id())
+    where = "the system keyring" if to == "keyring" else "a key made from your passphrase"
+    return f"re-sealed {resealed} values; your notes now use {where}"
+
+
+def _destroy_key_file(data_dir: Path) -> None:
+    path = data_dir / KEY_FILE_NAME
+    try:
+        size = path.stat().st_size
+        fd = os.open(path, os.O_WRONLY | getattr(os, "O_NOFOLLOW", 0))
+        try:
+            os.write(fd, os.urandom(size))
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+        path.unlink()
+    except FileNotFoundError:
+        pass
