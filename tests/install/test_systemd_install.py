@@ -36,7 +36,7 @@ ORIGINAL_HOSTS = (
     b"ff02::1 ip6-allnodes\nff02::2 ip6-allrouters"
 )
 BLOCKED = ["instagram.com", "www.instagram.com"]
-BEGIN_MARKER = b"# >>> No Contact"
+BEGIN_MARKER = b"# >>> local name overrides"
 
 
 def _version(deb: Path) -> str:
