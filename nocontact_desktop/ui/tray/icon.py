@@ -130,7 +130,8 @@ def _draw_weather(painter: QtGui.QPainter, size: int, days: int | None) -> None:
     painter.setBrush(_CLOUD)
     painter.drawEllipse(QtCore.QRectF(s * 0.3, s * 0.4, s * 0.36, s * 0.34))
     painter.drawEllipse(QtCore.QRectF(s * 0.5, s * 0.34, s * 0.36, s * 0.4))
-    painter.drawRoundedRect(QtCore.QRectF(s * 0.2, s * 0.56, s * 0.68, s * 0.26), s * 0.13, s * 0.13)
+    base = QtCore.QRectF(s * 0.2, s * 0.56, s * 0.68, s * 0.26)
+    painter.drawRoundedRect(base, s * 0.13, s * 0.13)
     if days is not None:
         text = _label(days)
         painter.setFont(_number_font(text, s * 0.7, s * 0.6))
@@ -146,7 +147,8 @@ def _draw_planner(painter: QtGui.QPainter, size: int, days: int | None) -> None:
     body = QtCore.QRectF(s * 0.06, s * 0.1, s * 0.88, s * 0.86)
     painter.drawRoundedRect(body, s * 0.12, s * 0.12)
     painter.setBrush(_CAL_TOP)
-    painter.drawRoundedRect(QtCore.QRectF(s * 0.06, s * 0.1, s * 0.88, s * 0.26), s * 0.12, s * 0.12)
+    top = QtCore.QRectF(s * 0.06, s * 0.1, s * 0.88, s * 0.26)
+    painter.drawRoundedRect(top, s * 0.12, s * 0.12)
     painter.drawRect(QtCore.QRectF(s * 0.06, s * 0.24, s * 0.88, s * 0.12))
     if days is None:
         painter.setBrush(_CAL_TOP)
