@@ -383,3 +383,26 @@ def push_to_helper(domains: Sequence[str], socket_path: Path) -> PushResult:
     added = tuple(entry for entry in result.get("pending", []) if isinstance(entry, dict))
     count = len(state.get("blocklist", domains))
     return PushResult(True, f"blocking {count} names on this computer", state, added)
+
+
+def release_helper(socket_path: Path) -> str:
+    """Erase-all (issue 14): ask the helper to hold no names, so its hosts-file section goes.
+
+    The helper still honours the commitment (DESIGN §4a): names under a delay stay until it is
+    over and then go by themselves. Returns one sentence saying what happened.
+    """
+    result = push_to_helper([], socket_path)
+    if not result.applied:
+        return (
+            "The helper did not answer, so any sites it blocked stay in the hosts file until "
+            "it runs again or is removed (nocontact helper uninstall)."
+        )
+    dues = sorted(str(entry.get("due_at")) for entry in result.added if entry.get("due_at"))
+    held = (result.state or {}).get("blocklist", [])
+    if dues or held:
+        when = f" (until {dues[-1]})" if dues else ""
+        return (
+            f"Your commitment delay keeps the blocked sites in the hosts file for now{when}; "
+            "the helper takes them out by itself when it is over."
+        )
+    return "The blocked sites are out of the hosts file."
