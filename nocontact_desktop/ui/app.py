@@ -11,6 +11,7 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from nocontact_desktop.core.paths import autostart_command as autostart_command  # noqa: PLC0414 - re-export
 from nocontact_desktop.core.paths import ensure_private_dir
 from nocontact_desktop.core.storage.vault import KeyUnavailable, open_data
 from nocontact_desktop.core.streak.milestones import milestone_text
@@ -49,14 +50,6 @@ HELPER_OFF_NOTE = (
     "Blocking is off: the helper is not running, so nothing holds this commitment yet. "
     "Turn blocking on from the Blocked page."
 )
-
-
-def autostart_command(data_dir: Path | None) -> list[str]:
-    """The command the login entry runs: this interpreter, this package, the same data dir."""
-    command = [sys.executable, "-m", "nocontact_desktop"]
-    if data_dir is not None:
-        command += ["--data-dir", str(data_dir)]
-    return [*command, "tray"]
 
 
 class TrayApp(QtCore.QObject):
