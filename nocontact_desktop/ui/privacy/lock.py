@@ -170,10 +170,11 @@ class LockController(QtCore.QObject):
             return
         dialog = UnlockDialog(self.lock)
         self.dialog = dialog
-        dialog.setModal(True)
-        calm_style.bring_to_front(dialog)
         dialog.secret_edit.setFocus()
-        if dialog.exec() == QtWidgets.QDialog.DialogCode.Accepted and not self.lock.locked:
+        accepted = dialog.exec() == QtWidgets.QDialog.DialogCode.Accepted
+        self.dialog = None
+        dialog.deleteLater()
+        if accepted and not self.lock.locked:
             self.locked_changed.emit(False)
             self.schedule_idle()
             action()
