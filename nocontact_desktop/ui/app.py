@@ -171,9 +171,7 @@ class TrayApp(QtCore.QObject):
                 self.support.emergency.set_locked(False)
             return
         emergency = self.support.emergency if self._built else None
-        for window in QtWidgets.QApplication.topLevelWidgets():
-            if window.isVisible() and window is not emergency:
-                window.hide()
+        hide_every_window(keep=emergency)
         if emergency is not None:
             emergency.set_locked(True)
 

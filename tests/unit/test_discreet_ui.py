@@ -186,14 +186,6 @@ def test_the_shortcut_is_a_quick_exit(tray: TrayApp) -> None:
     assert window_titles() == {}
 
 
-def refuse_unlock(monkeypatch: pytest.MonkeyPatch, asked: list[str]) -> None:
-    def fake_exec(self: UnlockDialog) -> int:
-        asked.append(self.windowTitle())
-        return int(QtWidgets.QDialog.DialogCode.Rejected.value)
-
-    monkeypatch.setattr(UnlockDialog, "exec", fake_exec)
-
-
 def test_the_lock_blocks_every_personal_window_never_the_breathing_timer(
     tray: TrayApp, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -203,8 +195,6 @@ def test_the_lock_blocks_every_personal_window_never_the_breathing_timer(
     tray.support.open_history()
     tray.app_lock.lock_now()
     assert window_titles() == {}  # locking hides what was open
-    asked: list[str] = []
-    refuse_unlock(monkeypatch, asked)
     opened: list[str] = []
     monkeypatch.setattr("nocontact_desktop.ui.app.QtWidgets.QMessageBox.information",
                         lambda *_a: opened.append("box"))
@@ -217,7 +207,10 @@ def test_the_lock_blocks_every_personal_window_never_the_breathing_timer(
         tray.edit_reasons,
     ):
         open_it()
-    assert len(asked) == 6
+        dialog = tray.app_lock.dialog
+        assert dialog is not None and dialog.isVisible()
+        assert set(window_titles().values()) == {"Locked"}, open_it
+        dialog.reject()
     assert window_titles() == {} and opened == []
     # The emergency window opens without the PIN, on the breathing timer only.
     tray.open_emergency()
@@ -235,6 +228,20 @@ def test_the_lock_blocks_every_personal_window_never_the_breathing_timer(
     assert not emergency.contacted_button.isEnabled()
     assert emergency.unlock_button.isVisible()
     assert set(window_titles().values()) == {"Breathe — No Contact"}
+
+
+def test_the_pin_opens_what_was_asked_for(tray: TrayApp) -> None:
+    assert tray.app_lock is not None
+    tray.app_lock.set_secret(PIN)
+    tray.app_lock.lock_now()
+    tray.support.open_history()
+    tray.open_main_window()  # the latest request is the one that runs
+    dialog = tray.app_lock.dialog
+    assert dialog is not None
+    dialog.secret_edit.setText(PIN)
+    dialog.submit()
+    assert tray.window.isVisible() and not tray.app_lock.locked
+    assert tray.support.history is None or not tray.support.history.isVisible()
 
 
 def test_unlocking_with_the_right_pin_and_a_calm_pause_after_wrong_ones(

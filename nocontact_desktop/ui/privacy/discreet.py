@@ -117,7 +117,7 @@ class Discretion(QtCore.QObject):
 
     def retitle(self, window: QtWidgets.QWidget) -> None:
         """Give a top-level window the title this mode wants."""
-        if self._retitling or not window.isWindow():
+        if self._retitling or not window.isWindow() or is_tray_icon(window):
             return
         self._retitling = True
         try:
@@ -145,11 +145,20 @@ class Discretion(QtCore.QObject):
         QtCore.QCoreApplication.setApplicationName(self.text("app.name"))
 
 
-def hide_every_window() -> list[QtWidgets.QWidget]:
-    """Hide every visible top-level window (dialogs, menus, tooltips too); returns them."""
+_TRAY_ICON_CLASSES: Final = frozenset({"QSystemTrayIconSys"})
+
+
+def is_tray_icon(widget: QtWidgets.QWidget) -> bool:
+    """Whether ``widget`` is the tray icon itself (an embedded window on X11): it stays."""
+    return widget.metaObject().className() in _TRAY_ICON_CLASSES
+
+
+def hide_every_window(keep: QtWidgets.QWidget | None = None) -> list[QtWidgets.QWidget]:
+    """Hide every visible top-level window (dialogs, menus, notification balloons too) but
+    the tray icon and ``keep``; returns them."""
     hidden = []
     for window in QtWidgets.QApplication.topLevelWidgets():
-        if window.isVisible():
+        if window.isVisible() and window is not keep and not is_tray_icon(window):
             window.hide()
             hidden.append(window)
     QtWidgets.QToolTip.hideText()

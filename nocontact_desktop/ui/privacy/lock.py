@@ -142,6 +142,7 @@ class LockController(QtCore.QObject):
         self._idle.setSingleShot(True)
         self._idle.timeout.connect(self._idle_check)
         self.dialog: UnlockDialog | None = None
+        self._pending_action: Callable[[], None] | None = None
         self.screen_watch = ScreenLockWatch(self) if watch_screen else None
         if self.screen_watch is not None:
             self.screen_watch.locked.connect(self.lock_now)
@@ -160,23 +161,37 @@ class LockController(QtCore.QObject):
         return min(MAX_LOCK_MINUTES, max(MIN_LOCK_MINUTES, value))
 
     def guard(self, action: Callable[[], None]) -> None:
-        """Run ``action`` now if unlocked, else after the PIN (nothing if cancelled)."""
+        """Run ``action`` now if unlocked, else once the PIN is given (nothing if cancelled).
+
+        The dialog is not modal-blocking (no nested event loop): the request may come from a
+        socket's signal (a second launch), and the socket must be free to go away meanwhile.
+        While it is open, the latest request is the one that runs.
+        """
         if not self.lock.locked:
             self.lock.note_activity()
             action()
             return
-        if self.dialog is not None and self.dialog.isVisible():
-            calm_style.bring_to_front(self.dialog)
+        self._pending_action = action
+        if self.dialog is None:
+            dialog = UnlockDialog(self.lock)
+            dialog.accepted.connect(self._unlocked)
+            dialog.finished.connect(self._dialog_closed)
+            self.dialog = dialog
+        calm_style.bring_to_front(self.dialog)
+        self.dialog.secret_edit.setFocus()
+
+    def _dialog_closed(self, _result: int) -> None:
+        dialog, self.dialog = self.dialog, None
+        if dialog is not None:
+            dialog.deleteLater()
+
+    def _unlocked(self) -> None:
+        action, self._pending_action = self._pending_action, None
+        if self.lock.locked:
             return
-        dialog = UnlockDialog(self.lock)
-        self.dialog = dialog
-        dialog.secret_edit.setFocus()
-        accepted = dialog.exec() == QtWidgets.QDialog.DialogCode.Accepted
-        self.dialog = None
-        dialog.deleteLater()
-        if accepted and not self.lock.locked:
-            self.locked_changed.emit(False)
-            self.schedule_idle()
+        self.locked_changed.emit(False)
+        self.schedule_idle()
+        if action is not None:
             action()
 
     def lock_now(self) -> None:
