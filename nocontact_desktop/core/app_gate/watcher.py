@@ -740,8 +740,7 @@ class AppGate:
                 elif now >= group.deadline:
                     self._continue(group, GateState.RELEASED)
                     log.warning(
-                        "app gate: no decision for %s (pid %d) within %.0f s; resumed it",
-                        group.exe_name,
+                        "app gate: no decision for pid %d within %.0f s; resumed it",
                         group.pid,
                         self.freeze_timeout,
                     )
@@ -799,8 +798,7 @@ class AppGate:
                 if group.state is GateState.FROZEN:
                     self._continue(group, GateState.RELEASED)
             log.error(
-                "app gate: showing the dialog for %s (pid %d) failed (%s); resumed it",
-                group.exe_name,
+                "app gate: showing the dialog for pid %d failed (%s); resumed it",
                 group.pid,
                 type(error).__name__,
             )
