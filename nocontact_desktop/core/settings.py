@@ -211,7 +211,9 @@ PRIVACY_SETTINGS: Final[tuple[Setting, ...]] = (
         help=(
             "For when someone else could see this computer: a neutral name and icon, and "
             "neutral window titles, tray menu, notifications and login entry. Press Esc three "
-            f"times, or {QUICK_EXIT_SHORTCUT}, to hide every window at once."
+            f"times, or {QUICK_EXIT_SHORTCUT}, to hide every window at once. What stays: the "
+            "program's own name in the system's lists of installed software, services and "
+            "processes, and the blocked sites in the hosts file, which anyone here can read."
         ),
     ),
     Setting(
