@@ -81,6 +81,7 @@ def cmd_status(ctx: Context) -> int:
     from nocontact_desktop.core.streak.tracker import Tracker
     with ctx.store() as store:
         status = Tracker(store, ctx.clock).status()
+        status["discreet"] = store.setting("discreet", False) is True  # no key needed
     if ctx.args.json:
         ctx.out(_dumps(status))
     elif not status["started"]:
@@ -202,6 +203,8 @@ def cmd_settings_set(ctx: Context) -> int:
     value = setting.parse(ctx.args.value)  # checked before the store is opened
     with ctx.store() as store:
         Settings(store).set(setting.key, value)
+        if setting.key in ("discreet", "discreet_face"):
+            _reword_entries(ctx, Settings(store))
     ctx.out(f"{setting.key} = {setting.show(value)}")
     from nocontact_desktop.core.settings import COMMITMENT_KEYS, commitment_value
     if setting.key in COMMITMENT_KEYS:  # the helper holds the commitment (DESIGN §4a)
@@ -220,6 +223,78 @@ def cmd_settings_set(ctx: Context) -> int:
             ctx.out(f"This loosens your commitment: it takes effect "
                     f"{_when(ctx, str(entry['due_at']))} (pending change {entry['id']}).")
     return EXIT_OK
+
+
+def _explicit_data_dir(ctx: Context) -> Path | None:
+    explicit = getattr(ctx.args, "data_dir", None) or os.environ.get("NOCONTACT_DATA_DIR")
+    return ctx.data_dir if explicit else None
+
+
+def _reword_entries(ctx: Context, settings: Any) -> None:
+    """Discreet mode switched from the command line: the login entry (if there is one) and the
+    app-menu entry follow at once; a running tray app follows through the database."""
+    from nocontact_desktop.core.paths import autostart_command
+    from nocontact_desktop.core.privacy.discretion import entry_text
+    from nocontact_desktop.platform import current as current_platform
+    plat = current_platform()
+    discreet = bool(settings.get("discreet"))
+    entry = entry_text(discreet=discreet, face_key=str(settings.get("discreet_face")))
+    command = autostart_command(_explicit_data_dir(ctx))
+    try:
+        if plat.autostart_enabled():
+            plat.set_autostart(True, command, entry)
+        plat.set_menu_entry(entry if discreet else None, command)
+    except OSError as err:
+        _warn(f"could not reword the login entry: {err.strerror or err}")
+
+
+ERASE_WORD = "erase"
+
+
+def cmd_erase(ctx: Context) -> int:
+    """Erase the data and its key, the helper's list (its hosts-file section) and the login
+    and app-menu entries: after a typed confirmation, or --yes."""
+    from nocontact_desktop.core.blocking.blocklist import release_helper
+    from nocontact_desktop.core.paths import DB_FILE_NAME
+    from nocontact_desktop.core.storage.wipe import wipe_all
+    from nocontact_desktop.platform import current as current_platform
+    data_dir = ctx.data_dir
+    if not ctx.args.yes:
+        if not sys.stdin.isatty():
+            raise BadInput(
+                "erase asks you to type a word to confirm and there is no terminal to ask in: "
+                "use --yes in scripts"
+            )
+        ctx.out(
+            f"This erases everything this app keeps in {data_dir}: the count and its history, "
+            "notes, messages, reasons, people, lists and settings, and the key that seals "
+            "them. Blocked sites come out of the hosts file and the login entry goes. It "
+            "cannot be undone."
+        )
+        typed = input(f"To confirm, type {ERASE_WORD}: ").strip().lower()
+        if typed != ERASE_WORD:
+            raise BadInput(f"{typed!r} is not {ERASE_WORD!r}: nothing was erased")
+    said = [release_helper(_socket_path(ctx))]
+    plat = current_platform()
+    try:
+        plat.set_autostart(False, [])
+        plat.set_menu_entry(None, [])
+        said.append("The login entry is gone.")
+    except OSError as err:
+        said.append(f"The login entry could not be removed: {err.strerror or err}.")
+    problems: list[str] = []
+    if (data_dir / DB_FILE_NAME).exists():
+        result = wipe_all(ctx.store(), data_dir)
+        problems = result.problems
+        key = " and the key in the system keyring" if result.keyring_entry_removed else ""
+        said.insert(0, f"Erased {len(result.removed)} files in {data_dir}{key}.")
+    else:
+        said.insert(0, f"There was no data in {data_dir}.")
+    for line in said:
+        ctx.out(line)
+    for problem in problems:
+        _warn(problem)
+    return EXIT_FAILURE if problems else EXIT_OK
 
 
 def _socket_path(ctx: Context) -> Path:
@@ -820,6 +895,9 @@ def _add_top_commands(sub: argparse._SubParsersAction[_Parser], only: str | None
     if only in (None, "import"):
         imp = add("import", cmd_import, "import an export file")
         imp.add_argument("path", metavar="PATH")
+    if only in (None, "erase"):
+        erase = add("erase", cmd_erase, "erase everything this app keeps (asks to confirm)")
+        erase.add_argument("--yes", action="store_true", help="do not ask (for scripts)")
 
 
 def _add_block(sub: argparse._SubParsersAction[_Parser]) -> None:
@@ -947,7 +1025,7 @@ def _add_doctor(sub: argparse._SubParsersAction[_Parser]) -> None:
     doc.add_argument("--json", action="store_true")
 
 
-_TOP_COMMANDS = ("tray", "status", "start", "log", "export", "import")
+_TOP_COMMANDS = ("tray", "status", "start", "log", "export", "import", "erase")
 
 
 def _top_command(name: str) -> Callable[[argparse._SubParsersAction[_Parser]], None]:

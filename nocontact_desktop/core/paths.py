@@ -25,3 +25,13 @@ def ensure_private_dir(path: Path) -> Path:
     """Create ``path`` (mode 0700) if missing; an existing folder keeps its mode."""
     path.mkdir(mode=0o700, parents=True, exist_ok=True)
     return path
+
+
+def autostart_command(data_dir: Path | None) -> list[str]:
+    """The command the login entry runs: this interpreter, this package, the same data dir."""
+    import sys  # noqa: PLC0415
+
+    command = [sys.executable, "-m", "nocontact_desktop"]
+    if data_dir is not None:
+        command += ["--data-dir", str(data_dir)]
+    return [*command, "tray"]

@@ -28,6 +28,20 @@ from nocontact_desktop.core.journal.urge import (
     MAX_URGE_MINUTES,
     MIN_URGE_MINUTES,
 )
+from nocontact_desktop.core.privacy.app_lock import (
+    DEFAULT_LOCK_MINUTES,
+    LOCK_MINUTES_KEY,
+    MAX_LOCK_MINUTES,
+    MIN_LOCK_MINUTES,
+)
+from nocontact_desktop.core.privacy.discretion import (
+    DEFAULT_FACE,
+    DISCREET_KEY,
+    FACE_KEY,
+    FACES,
+    QUICK_EXIT_SHORTCUT,
+    SHOW_DAY_KEY,
+)
 
 SettingKind = Literal["bool", "int", "choice", "time_or_off"]
 
@@ -184,6 +198,55 @@ _GENERAL_SETTINGS: Final[tuple[Setting, ...]] = (
     ),
 )
 
+# Safe if someone else sees the screen (issue 14). The PIN itself is no typed setting: it is
+# kept as a salted slow hash (core/privacy/app_lock.py) and set from the Settings page.
+PRIVACY_SECTION: Final = "Privacy"
+PRIVACY_SETTINGS: Final[tuple[Setting, ...]] = (
+    Setting(
+        DISCREET_KEY,
+        "bool",
+        False,
+        "Discreet mode",
+        PRIVACY_SECTION,
+        help=(
+            "For when someone else could see this computer: a neutral name and icon, and "
+            "neutral window titles, tray menu, notifications and login entry. Press Esc three "
+            f"times, or {QUICK_EXIT_SHORTCUT}, to hide every window at once. What stays: the "
+            "program's own name in the system's lists of installed software, services and "
+            "processes, and the blocked sites in the hosts file, which anyone here can read."
+        ),
+    ),
+    Setting(
+        FACE_KEY,
+        "choice",
+        DEFAULT_FACE,
+        "Neutral look",
+        PRIVACY_SECTION,
+        choices=tuple((f.key, f.name) for f in FACES),
+    ),
+    Setting(
+        SHOW_DAY_KEY,
+        "bool",
+        False,
+        "Show the day number on the neutral icon",
+        PRIVACY_SECTION,
+    ),
+    Setting(
+        LOCK_MINUTES_KEY,
+        "int",
+        DEFAULT_LOCK_MINUTES,
+        "Lock after",
+        PRIVACY_SECTION,
+        help=(
+            "With a PIN or passphrase set (below), the app locks after this long without use, "
+            "and whenever the screen locks. The breathing timer never needs it."
+        ),
+        minimum=MIN_LOCK_MINUTES,
+        maximum=MAX_LOCK_MINUTES,
+        unit="min",
+    ),
+)
+
 # The commitment (DESIGN §4a). The helper holds the real values; these are what the person
 # chose here, and the tray sends every change to the helper (a loosening waits there).
 COMMITMENT_SECTION: Final = "Commitment"
@@ -227,7 +290,11 @@ COMMITMENT_SETTINGS: Final[tuple[Setting, ...]] = (
         maximum=MAX_PASSES_PER_DAY,
     ),
 )
-SETTINGS: Final[tuple[Setting, ...]] = (*_GENERAL_SETTINGS, *COMMITMENT_SETTINGS)
+SETTINGS: Final[tuple[Setting, ...]] = (
+    *_GENERAL_SETTINGS,
+    *PRIVACY_SETTINGS,
+    *COMMITMENT_SETTINGS,
+)
 COMMITMENT_KEYS: Final = {
     "commitment_delay": "delay_minutes",
     "pass_max_minutes": "pass_max_minutes",

@@ -169,17 +169,19 @@ def parse_host(
     return _host_of_authority(host_value)
 
 
+# Neutral always (issue 14): anyone at the screen may see this page, so it names no app, no
+# list and no purpose, and it never echoes the request (the name asked for stays unsaid).
 _PAGE_BODY = (
     b"<!doctype html>\n"
     b'<html lang="en"><head><meta charset="utf-8">'
     b'<meta name="viewport" content="width=device-width, initial-scale=1">'
-    b"<title>No Contact</title>"
+    b"<title>Page unavailable</title>"
     b"<style>body{font-family:system-ui,sans-serif;background:#f4f1ec;color:#333;"
     b"display:flex;min-height:90vh;align-items:center;justify-content:center;margin:0}"
     b"main{max-width:32em;padding:2em;text-align:center;line-height:1.5}"
     b"h1{font-weight:500;font-size:1.4em}</style></head>\n"
-    b"<body><main><h1>This site is on your No Contact list.</h1>"
-    b"<p>Take a slow breath. You chose this for a reason, and you are doing well.</p>"
+    b"<body><main><h1>This page is not available on this computer.</h1>"
+    b"<p>Take a slow breath. You are doing well.</p>"
     b"</main></body></html>\n"
 )
 

@@ -18,6 +18,7 @@ from nocontact_desktop.core.app_gate.rules import (
 )
 from nocontact_desktop.core.app_gate.watcher import ProcessSource
 from nocontact_desktop.core.blocking.browser_policies import PolicyFile
+from nocontact_desktop.core.privacy.discretion import EntryText
 
 
 class PeerSocket(Protocol):
@@ -35,8 +36,16 @@ class PeerSocket(Protocol):
 class Autostart(Protocol):
     """Starting the tray app at login."""
 
-    def set_autostart(self, enabled: bool, command: list[str]) -> None:
-        """Create (or remove) the login entry that runs ``command``."""
+    def set_autostart(
+        self, enabled: bool, command: list[str], entry: EntryText | None = None
+    ) -> None:
+        """Create (or remove) the login entry that runs ``command``, shown as ``entry`` says
+        (its name, comment and icon; None: the plain ones)."""
+        ...
+
+    def set_menu_entry(self, entry: EntryText | None, command: list[str]) -> None:
+        """Shadow the app-menu entry the package installed with ``entry`` (discreet mode), or
+        take the shadow away (None). Where the OS has no such entry it does nothing."""
         ...
 
     def autostart_enabled(self) -> bool:

@@ -28,6 +28,8 @@ from nocontact_desktop.core.blocking.browser_policies import CHROMIUM_FILE_NAME,
 from nocontact_desktop.core.errors import BadInput
 from nocontact_desktop.core.helper_link.client import HelperServiceError
 from nocontact_desktop.core.lazy_import import lazy_module
+from nocontact_desktop.core.privacy.discretion import EntryText, entry_text
+from nocontact_desktop.platform.base import PeerSocket
 from nocontact_desktop.platform.posix import checked as _checked
 from nocontact_desktop.platform.posix import invoking_uid as invoking_uid  # noqa: PLC0414 - re-export
 from nocontact_desktop.platform.posix import quiet_run as _dns_run
@@ -35,8 +37,6 @@ from nocontact_desktop.platform.posix import run_tool as _run
 
 if TYPE_CHECKING:
     import psutil
-
-    from nocontact_desktop.platform.base import PeerSocket
 else:
     psutil = lazy_module("psutil")  # the app gate's errors; the helper never loads psutil
 
@@ -145,15 +145,27 @@ def browser_policy_files() -> list[PolicyFile]:
     return files
 
 
-# --- Start at login (autostart) ---
+# --- Start at login (autostart) and the app-menu entry ---
 
-AUTOSTART_FILE_NAME = "nocontact.desktop"
+# The login entry's file name is neutral in every mode (issue 14); entries written by earlier
+# versions under the old name are taken away whenever the entry is written or removed.
+AUTOSTART_FILE_NAME = "session-tray.desktop"
+LEGACY_AUTOSTART_FILE_NAME = "nocontact.desktop"
+# The package's app-menu entry (installers/linux/usr/share/applications/nocontact.desktop);
+# a user entry of the same id in ~/.local/share/applications shadows it (XDG menu spec).
+MENU_ENTRY_ID = "nocontact.desktop"
 
 
 def autostart_path() -> Path:
-    """The XDG autostart entry: ``$XDG_CONFIG_HOME/autostart/nocontact.desktop``."""
+    """The XDG autostart entry: ``$XDG_CONFIG_HOME/autostart/session-tray.desktop``."""
     base = os.environ.get("XDG_CONFIG_HOME") or str(Path.home() / ".config")
     return Path(base) / "autostart" / AUTOSTART_FILE_NAME
+
+
+def menu_entry_path() -> Path:
+    """The user's shadow of the app-menu entry: ``$XDG_DATA_HOME/applications/…``."""
+    base = os.environ.get("XDG_DATA_HOME") or str(Path.home() / ".local" / "share")
+    return Path(base) / "applications" / MENU_ENTRY_ID
 
 
 def _desktop_exec(command: list[str]) -> str:
@@ -169,30 +181,68 @@ def _desktop_exec(command: list[str]) -> str:
     return " ".join(parts).replace("%", "%%")
 
 
-def set_autostart(enabled: bool, command: list[str]) -> None:
+def _entry_value(text: str) -> str:
+    # One line, no control characters (the spec's string values; ; is fine in Name/Comment).
+    return " ".join("".join(ch for ch in text if ch.isprintable()).split())
+
+
+def _desktop_entry_text(entry: EntryText, command: list[str], extra: str) -> str:
+    return (
+        "[Desktop Entry]\n"
+        "Type=Application\n"
+        f"Name={_entry_value(entry.name)}\n"
+        f"Comment={_entry_value(entry.comment)}\n"
+        f"Exec={_desktop_exec(command)}\n"
+        f"Icon={_entry_value(entry.icon)}\n"
+        "Terminal=false\n" + extra
+    )
+
+
+def set_autostart(enabled: bool, command: list[str], entry: EntryText | None = None) -> None:
     """Write (or remove) the XDG autostart entry that runs ``command`` at login."""
     path = autostart_path()
+    path.with_name(LEGACY_AUTOSTART_FILE_NAME).unlink(missing_ok=True)
     if not enabled:
         path.unlink(missing_ok=True)
         return
     path.parent.mkdir(parents=True, exist_ok=True)
-    text = (
-        "[Desktop Entry]\n"
-        "Type=Application\n"
-        "Name=No Contact\n"
-        "Comment=Keep your no-contact count in the tray\n"
-        f"Exec={_desktop_exec(command)}\n"
-        "Icon=nocontact\n"
-        "Terminal=false\n"
-        "X-GNOME-Autostart-enabled=true\n"
-        "X-GNOME-Autostart-Delay=2\n"
+    text = _desktop_entry_text(
+        entry or entry_text(discreet=False),
+        command,
+        "X-GNOME-Autostart-enabled=true\nX-GNOME-Autostart-Delay=2\n",
     )
     write_private(path, text.encode("utf-8"), mode=0o644)
 
 
 def autostart_enabled() -> bool:
-    """Whether the autostart entry exists."""
-    return autostart_path().exists()
+    """Whether the autostart entry exists (also under its earlier name)."""
+    path = autostart_path()
+    return path.exists() or path.with_name(LEGACY_AUTOSTART_FILE_NAME).exists()
+
+
+def installed_menu_entry() -> Path | None:
+    """The package's app-menu entry, if one is installed (``$XDG_DATA_DIRS``)."""
+    dirs = os.environ.get("XDG_DATA_DIRS") or "/usr/local/share:/usr/share"
+    for folder in dirs.split(":"):
+        candidate = Path(folder or ".") / "applications" / MENU_ENTRY_ID
+        if folder and candidate.is_file():
+            return candidate
+    return None
+
+
+def set_menu_entry(entry: EntryText | None, command: list[str]) -> None:
+    """Shadow the package's app-menu entry with a neutral one, or remove the shadow.
+
+    Only where the package put an entry in the menu (a development checkout has none, and
+    should not gain one).
+    """
+    path = menu_entry_path()
+    if entry is None or installed_menu_entry() is None:
+        path.unlink(missing_ok=True)
+        return
+    path.parent.mkdir(parents=True, exist_ok=True)
+    text = _desktop_entry_text(entry, command, "Categories=Utility;\nStartupNotify=false\n")
+    write_private(path, text.encode("utf-8"), mode=0o644)
 
 
 # --- App gate (process matching and freezing) ---

@@ -26,6 +26,7 @@ from nocontact_desktop.core.app_gate.rules import InstalledApp, Matcher, Process
 from nocontact_desktop.core.atomic_file import write_private
 from nocontact_desktop.core.blocking.browser_policies import PolicyFile
 from nocontact_desktop.core.errors import BadInput
+from nocontact_desktop.core.privacy.discretion import EntryText
 from nocontact_desktop.platform import psutil_processes as _shared
 from nocontact_desktop.platform.base import PeerSocket
 from nocontact_desktop.platform.posix import checked as _checked
@@ -78,8 +79,11 @@ def autostart_path() -> Path:
     return Path.home() / "Library" / "LaunchAgents" / f"{LAUNCH_AGENT_LABEL}.plist"
 
 
-def set_autostart(enabled: bool, command: list[str]) -> None:
-    """Write (or remove) a LaunchAgent with RunAtLoad that starts ``command`` at login."""
+def set_autostart(enabled: bool, command: list[str], entry: EntryText | None = None) -> None:
+    """Write (or remove) a LaunchAgent with RunAtLoad that starts ``command`` at login.
+
+    ``entry`` is not shown by macOS (Login Items show the program's own name)."""
+    del entry
     path = autostart_path()
     if not enabled:
         path.unlink(missing_ok=True)
@@ -98,6 +102,11 @@ def set_autostart(enabled: bool, command: list[str]) -> None:
 def autostart_enabled() -> bool:
     """Whether the LaunchAgent exists."""
     return autostart_path().exists()
+
+
+def set_menu_entry(entry: EntryText | None, command: list[str]) -> None:
+    """No app-menu entry of ours to shadow here: the app bundle or installer names it."""
+    del entry, command
 
 
 # --- App gate (process matching and freezing) ---

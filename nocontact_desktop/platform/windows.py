@@ -15,6 +15,7 @@ from typing import Any, Final
 
 from nocontact_desktop.core.app_gate.rules import InstalledApp, Matcher, ProcessIdentity
 from nocontact_desktop.core.blocking.browser_policies import PolicyFile
+from nocontact_desktop.core.privacy.discretion import EntryText
 from nocontact_desktop.platform import psutil_processes as _shared
 
 # The helper is not built for Windows yet: the null service says so (DESIGN §2).
@@ -69,8 +70,11 @@ def _winreg() -> Any:
     return importlib.import_module("winreg")
 
 
-def set_autostart(enabled: bool, command: list[str]) -> None:
-    """Set (or delete) the ``Run`` value under HKCU that starts ``command`` at login."""
+def set_autostart(enabled: bool, command: list[str], entry: EntryText | None = None) -> None:
+    """Set (or delete) the ``Run`` value under HKCU that starts ``command`` at login.
+
+    ``entry`` is not shown by Windows (the start-up list names the program's file)."""
+    del entry
     winreg = _winreg()
     with winreg.OpenKey(winreg.HKEY_CURRENT_USER, RUN_KEY, 0, winreg.KEY_SET_VALUE) as key:
         if enabled:
@@ -89,6 +93,11 @@ def autostart_enabled() -> bool:
     except FileNotFoundError:
         return False
     return True
+
+
+def set_menu_entry(entry: EntryText | None, command: list[str]) -> None:
+    """No app-menu entry of ours to shadow here: the app bundle or installer names it."""
+    del entry, command
 
 
 # --- App gate (process matching and freezing) ---

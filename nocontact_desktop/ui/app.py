@@ -11,14 +11,16 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from nocontact_desktop.core.paths import autostart_command as autostart_command  # noqa: PLC0414 - re-export
 from nocontact_desktop.core.paths import ensure_private_dir
 from nocontact_desktop.core.storage.vault import KeyUnavailable, key_source, open_data
 from nocontact_desktop.core.streak.milestones import milestone_text
 from nocontact_desktop.core.streak.tracker import Tracker
 from nocontact_desktop.ui.dialogs.passphrase_dialog import TrayPassphrase
+from nocontact_desktop.ui.privacy.discreet import Discretion, PrivacyFilter, hide_every_window
 from nocontact_desktop.ui.qt import QtCore, QtWidgets
 from nocontact_desktop.ui.single_instance import SingleInstance
-from nocontact_desktop.ui.tray.icon import app_icon, day_icon
+from nocontact_desktop.ui.tray.icon import app_icon, day_icon, face_icon
 
 if TYPE_CHECKING:
     from nocontact_desktop.core.blocking.reconcile import Reconciled
@@ -26,6 +28,7 @@ if TYPE_CHECKING:
     from nocontact_desktop.core.storage.store import Store
     from nocontact_desktop.core.streak.count import StreakSummary
     from nocontact_desktop.platform.base import Platform
+    from nocontact_desktop.ui.privacy.lock import LockController
 
 # Start-up shows the icon first (DESIGN §11: within 2× a bare tray icon); the windows, pages,
 # controllers and scheduler, and the modules they need (APScheduler, psutil, the helper client,
@@ -48,14 +51,6 @@ HELPER_OFF_NOTE = (
     "Blocking is off: the helper is not running, so nothing holds this commitment yet. "
     "Turn blocking on from the Blocked page."
 )
-
-
-def autostart_command(data_dir: Path | None) -> list[str]:
-    """The command the login entry runs: this interpreter, this package, the same data dir."""
-    command = [sys.executable, "-m", "nocontact_desktop"]
-    if data_dir is not None:
-        command += ["--data-dir", str(data_dir)]
-    return [*command, "tray"]
 
 
 class TrayApp(QtCore.QObject):
@@ -83,7 +78,16 @@ class TrayApp(QtCore.QObject):
         self._explicit_data_dir = explicit_data_dir
         self._socket_path = socket_path
         self.passphrase = passphrase
-        self.tray = QtWidgets.QSystemTrayIcon(app_icon(), self)
+        # Discreet mode (issue 14) is read before the icon is drawn: it never shows the plain
+        # face first. The filter keeps window titles neutral and watches for the quick exit.
+        self.discretion = Discretion(store, self)
+        self.discretion.changed.connect(self.apply_discretion)
+        self.privacy_filter = PrivacyFilter(self.discretion, clock.monotonic, self)
+        self.privacy_filter.quick_exit.connect(self.quick_exit)
+        self.privacy_filter.activity.connect(self._on_activity)
+        self.privacy_filter.install()
+        self.app_lock: LockController | None = None
+        self.tray = QtWidgets.QSystemTrayIcon(self._idle_icon(), self)
         self.menu = QtWidgets.QMenu()
         self._build_menu()
         self.tray.setContextMenu(self.menu)
@@ -112,6 +116,7 @@ class TrayApp(QtCore.QObject):
         self.platform: Platform = (
             self._platform if self._platform is not None else current_platform()
         )
+        self._setup_lock()
         self.window = MainWindow()
         self.scheduler = DayScheduler(self.clock, self.on_new_day)
         self._wire_window()
@@ -125,24 +130,88 @@ class TrayApp(QtCore.QObject):
     # -- building ---------------------------------------------------------------------------
 
     def _build_menu(self) -> None:
-        self.title_action = self.menu.addAction("No Contact")
+        text = self.discretion.text
+        self.title_action = self.menu.addAction(text("menu.title_unstarted"))
         self.title_action.setEnabled(False)
         self.menu.addSeparator()
-        self.emergency_action = self.menu.addAction("I want to text them")
+        self.emergency_action = self.menu.addAction(text("menu.emergency"))
         self.emergency_action.triggered.connect(self.open_emergency)
-        self.hoover_action = self.menu.addAction("They contacted me")
+        self.hoover_action = self.menu.addAction(text("menu.hoover"))
         self.hoover_action.triggered.connect(self.log_hoover)
-        self.slip_action = self.menu.addAction("I slipped — I contacted them")
+        self.slip_action = self.menu.addAction(text("menu.slip"))
         self.slip_action.triggered.connect(self.log_slip)
         self.menu.addSeparator()
-        self.open_action = self.menu.addAction("Open No Contact")
+        self.open_action = self.menu.addAction(text("menu.open"))
         self.open_action.triggered.connect(self.open_main_window)
         self.unlock_action = self.menu.addAction("Unlock my notes…")
         self.unlock_action.triggered.connect(self.unlock)
         self.unlock_action.setVisible(False)
         self.menu.addSeparator()
-        self.quit_action = self.menu.addAction("Quit")
+        self.quit_action = self.menu.addAction(text("menu.quit"))
         self.quit_action.triggered.connect(self.quit)
+
+    # -- privacy (issue 14) -----------------------------------------------------------------
+
+    def _setup_lock(self) -> None:
+        from nocontact_desktop.core.privacy.app_lock import AppLock  # noqa: PLC0415 - see _build
+        from nocontact_desktop.ui.privacy.lock import LockController  # noqa: PLC0415
+
+        self.app_lock = LockController(AppLock(self.store, self.clock), self.store, self)
+        self.app_lock.locked_changed.connect(self._on_locked)
+
+    def guard(self, action: Callable[[], None]) -> None:
+        """Run ``action`` (it opens personal content) now, or after the PIN when locked."""
+        if self.app_lock is None:
+            action()
+            return
+        self.app_lock.guard(action)
+
+    def _on_activity(self) -> None:
+        if self.app_lock is not None:
+            self.app_lock.activity()
+
+    def _on_locked(self, locked: bool) -> None:
+        """Locked: every window with personal content goes; the breathing timer stays."""
+        if not locked:
+            if self._built and self.support.emergency is not None:
+                self.support.emergency.set_locked(False)
+            return
+        emergency = self.support.emergency if self._built else None
+        hide_every_window(keep=emergency)
+        if emergency is not None:
+            emergency.set_locked(True)
+
+    def quick_exit(self) -> None:
+        """Esc three times or the shortcut: every window hides at once, the tray goes neutral,
+        and reopening needs the PIN (when one is set)."""
+        hide_every_window()
+        self.menu.hide()
+        if self.app_lock is not None:
+            self.app_lock.lock_now()
+        self.discretion.set_hidden(True)
+        log.info("quick exit")
+
+    def _idle_icon(self) -> Any:
+        if self.discretion.discreet:
+            return face_icon(self.discretion.face_key)
+        return app_icon()
+
+    def apply_discretion(self) -> None:
+        """Discreet mode changed (settings, a quick exit, reopening): everything follows now."""
+        text = self.discretion.text
+        self.emergency_action.setText(text("menu.emergency"))
+        self.hoover_action.setText(text("menu.hoover"))
+        self.slip_action.setText(text("menu.slip"))
+        self.open_action.setText(text("menu.open"))
+        self.quit_action.setText(text("menu.quit"))
+        self.discretion.apply_app_name()
+        self.discretion.retitle_all()
+        self._show_count(self.tracker.summary())
+        if not self._built:
+            return
+        self.support.apply_texts(text)
+        self.pause_menu.setTitle(text("menu.pause_gate"))
+        self.show_pending_in_menu(self._pending)
 
     def _wire_window(self) -> None:
         today = self.window.today
@@ -168,6 +237,11 @@ class TrayApp(QtCore.QObject):
         self.data_section = DataSection(self.store, self.clock.now)
         self.data_section.imported.connect(self.refresh)
         self.window.settings.add_section(self.data_section)
+        from nocontact_desktop.ui.privacy.lock import LockSection  # noqa: PLC0415 - see _build
+
+        assert self.app_lock is not None
+        self.lock_section = LockSection(self.app_lock)
+        self.window.settings.add_section(self.lock_section)
 
     def _watch_database(self) -> None:
         # The CLI may log events while the tray runs: inotify on the WAL, no polling.
@@ -194,6 +268,9 @@ class TrayApp(QtCore.QObject):
             set_autostart=self.set_start_at_login,
             quit_app=QtWidgets.QApplication.quit,
             parent=self,
+            guard=self.guard,
+            release_system=self.release_system,
+            is_locked=lambda: self.app_lock is not None and self.app_lock.locked,
         )
         self.support.changed.connect(self.refresh)
         self.support.erasing.connect(self.stop_using_store)
@@ -202,6 +279,7 @@ class TrayApp(QtCore.QObject):
     def stop_using_store(self) -> None:
         """Before erase-all (or a test closing the store): nothing may touch the store now."""
         self._started = True  # a start-up still pending must not go ahead
+        self.privacy_filter.uninstall()
         if not self._built:
             self.tray.hide()
             return
@@ -239,6 +317,7 @@ class TrayApp(QtCore.QObject):
         self.blocked_page.changed.connect(self.site_attempts.reconcile)
         self.blocked_page.set_helper_running(False)
         # Pending changes in the tray menu, each with its one-click cancel.
+        self._pending: list[dict[str, Any]] = []
         self.pending_menu = QtWidgets.QMenu("Waiting for your commitment", self.menu)
         self.menu.insertMenu(self.open_action, self.pending_menu)
         self.pending_menu.menuAction().setVisible(False)
@@ -264,15 +343,23 @@ class TrayApp(QtCore.QObject):
     def show_pending_in_menu(self, pending: list[dict[str, Any]]) -> None:
         """List pending changes in the tray menu with "Keep it blocked"."""
         from nocontact_desktop.ui.pages.blocked_page import keep_label  # noqa: PLC0415 - see _build
+        self._pending = list(pending)
         self.pending_menu.clear()
+        discreet = self.discretion.discreet
         for entry in pending:
-            text = self.blocked_page.pending_text(entry)
-            label_action = self.pending_menu.addAction(text[0].upper() + text[1:])
+            what = self.blocked_page.pending_text(entry)
+            text = self.discretion.text("menu.pending_item", what=what[0].upper() + what[1:])
+            label_action = self.pending_menu.addAction(text)
             label_action.setEnabled(False)
-            keep = self.pending_menu.addAction(f"   {keep_label(str(entry.get('kind')))}")
+            kind = str(entry.get("kind"))
+            keep = self.pending_menu.addAction(
+                f"   {keep_label('other' if discreet else kind)}"
+            )
             pending_id = int(entry["id"])
-            keep.triggered.connect(lambda _c=False, i=pending_id: self.blocked_page.keep(i))
-        self.pending_menu.setTitle(f"Waiting for your commitment ({len(pending)})")
+            keep.triggered.connect(
+                lambda _c=False, i=pending_id: self.guard(lambda: self.blocked_page.keep(i))
+            )
+        self.pending_menu.setTitle(self.discretion.text("menu.pending", count=len(pending)))
         self.pending_menu.menuAction().setVisible(bool(pending))
 
     def _delay_words(self) -> str:
@@ -415,7 +502,7 @@ class TrayApp(QtCore.QObject):
         )
         self.apps_page.changed.connect(self.app_gate.reload)
         self.window.add_page("Apps", self.apps_page, before="Settings")
-        pause_menu = QtWidgets.QMenu("Pause the app gate", self.menu)
+        pause_menu = QtWidgets.QMenu(self.discretion.text("menu.pause_gate"), self.menu)
         for label, minutes in (("For 15 minutes", 15), ("For 1 hour", 60), ("For 4 hours", 240)):
             action = pause_menu.addAction(label)
             action.triggered.connect(lambda _c=False, m=minutes: self.pause_gate(m))
@@ -529,6 +616,7 @@ class TrayApp(QtCore.QObject):
 
     def quit(self) -> None:
         """Leave the app."""
+        self.privacy_filter.uninstall()
         if not self._built:
             self.tray.hide()
             QtWidgets.QApplication.quit()
@@ -543,6 +631,8 @@ class TrayApp(QtCore.QObject):
 
     def refresh(self) -> None:
         """Redraw everything from the store."""
+        if self.discretion.reload():  # changed from the command line while we run
+            self._apply_privacy()
         summary = self.tracker.summary()
         self._show_count(summary)
         self.window.today.show_summary(summary)
@@ -563,14 +653,23 @@ class TrayApp(QtCore.QObject):
     def _show_count(self, summary: StreakSummary) -> None:
         """The day count on the icon, its tooltip and the menu's title."""
         days = summary.streak_days
-        if summary.started:
+        if self.discretion.discreet:
+            shown = days if summary.started and self.discretion.show_day else None
+            self.tray.setIcon(face_icon(self.discretion.face_key, shown))
+            self.tray.setToolTip(self.discretion.text("tray.tooltip"))
+            self.title_action.setText(self.discretion.text("menu.title"))
+        elif summary.started:
             self.tray.setIcon(day_icon(days))
-            self.tray.setToolTip(f"Day {days} · longest {summary.longest_streak_days}")
-            self.title_action.setText(f"Day {days} of no contact")
+            self.tray.setToolTip(
+                self.discretion.text(
+                    "tray.tooltip", days=days, longest=summary.longest_streak_days
+                )
+            )
+            self.title_action.setText(self.discretion.text("menu.title", days=days))
         else:
             self.tray.setIcon(app_icon())
-            self.tray.setToolTip("No Contact — not started yet")
-            self.title_action.setText("No Contact — not started")
+            self.tray.setToolTip(self.discretion.text("tray.tooltip_unstarted"))
+            self.title_action.setText(self.discretion.text("menu.title_unstarted"))
 
     def on_new_day(self) -> None:
         """Midnight: the number rolls over; a milestone may be reached."""
@@ -583,11 +682,15 @@ class TrayApp(QtCore.QObject):
         reached = self.tracker.due_milestone()
         if reached is None:
             return
+        self.notify(
+            self.discretion.text("notify.milestone_title", days=reached),
+            self.discretion.text("notify.milestone_body", text=milestone_text(reached)),
+        )
+
+    def notify(self, title: str, body: str) -> None:
+        """A notification from the tray (texts already chosen for the mode)."""
         self.tray.showMessage(
-            f"Day {reached}",
-            milestone_text(reached),
-            QtWidgets.QSystemTrayIcon.MessageIcon.Information,
-            10_000,
+            title, body, QtWidgets.QSystemTrayIcon.MessageIcon.Information, 10_000
         )
 
     # -- actions ----------------------------------------------------------------------------
@@ -631,54 +734,65 @@ class TrayApp(QtCore.QObject):
             return True
 
     def open_main_window(self) -> None:
-        """Show the main window on the Today page (after unlocking, when the notes are locked)."""
+        """Show the main window on the Today page (after the PIN, when locked)."""
         if self.locked and not self.unlock():
+            # Neutral words: the notification may be seen by someone else (discreet mode).
             self.tray.showMessage(
-                "Still locked",
-                "Your notes stay locked. The breathing timer is always open: "
-                "“I want to text them”.",
+                "Locked", "Your notes stay locked. The breathing exercise is always open."
             )
             return
         self._ensure_ready()
+        self.guard(self._show_main_window)
+
+    def _show_main_window(self) -> None:
+        self.discretion.set_hidden(False)
         self.refresh()
         self.window.bring_to_front()
 
     def open_emergency(self) -> None:
-        """'I want to text them': the calm full flow (ui/emergency_window.py)."""
+        """'I want to text them': the calm full flow (ui/emergency_window.py). It opens without
+        the PIN: locked, it shows the breathing timer only."""
         self._ensure_ready()
-        self.support.open_emergency()
+        self.support.open_emergency(locked=self.app_lock is not None and self.app_lock.locked)
 
     def log_hoover(self) -> None:
         """'They contacted me': log a hoover with an optional note."""
         from nocontact_desktop.ui.dialogs.moment_dialogs import log_hoover  # noqa: PLC0415
 
         self._ensure_ready()
-        if log_hoover(self.tracker, self.window):
-            self.refresh()
+        self.guard(lambda: self.refresh() if log_hoover(self.tracker, self.window) else None)
 
     def log_slip(self) -> None:
         """'I slipped': confirm kindly, log contact, show what stays."""
         from nocontact_desktop.ui.dialogs.moment_dialogs import log_slip  # noqa: PLC0415
 
         self._ensure_ready()
-        text = log_slip(self.tracker, self.window)
-        if text is None:
-            return
-        self.refresh()
-        QtWidgets.QMessageBox.information(self.window, "A new beginning", text)
+
+        def slip() -> None:
+            text = log_slip(self.tracker, self.window)
+            if text is None:
+                return
+            self.refresh()
+            QtWidgets.QMessageBox.information(self.window, "A new beginning", text)
+
+        self.guard(slip)
 
     def edit_reasons(self) -> None:
         """Edit the reasons and support people."""
         from nocontact_desktop.ui.windows.main_window import ReasonsDialog  # noqa: PLC0415
 
         self._ensure_ready()
-        dialog = ReasonsDialog(
-            self.store.list_items("reasons"), self.store.support_people(), self.window
-        )
-        if dialog.exec() == QtWidgets.QDialog.DialogCode.Accepted:
-            self.store.set_list_items("reasons", dialog.reasons())
-            self.store.set_support_people(dialog.people())
-            self.refresh()
+
+        def edit() -> None:
+            dialog = ReasonsDialog(
+                self.store.list_items("reasons"), self.store.support_people(), self.window
+            )
+            if dialog.exec() == QtWidgets.QDialog.DialogCode.Accepted:
+                self.store.set_list_items("reasons", dialog.reasons())
+                self.store.set_support_people(dialog.people())
+                self.refresh()
+
+        self.guard(edit)
 
     def run_onboarding(self) -> None:
         """The first-start questions; "Later" leaves the count unstarted."""
@@ -699,6 +813,12 @@ class TrayApp(QtCore.QObject):
         login.setChecked(answers.start_at_login)
         self.set_start_at_login(answers.start_at_login)
         self.store.set_setting("onboarded", True)
+        if answers.discreet:
+            self.settings.set("discreet_face", answers.face)
+            self.settings.set("discreet", True)
+            for key in ("discreet", "discreet_face"):
+                self.settings_form.show_value(key, self.settings.get(key))
+            self._apply_privacy()
         # First run ends on Today, with a short word on what they can do (not in silence).
         self.window.today.show_welcome()
         self.window.show_page("Today")
@@ -716,19 +836,51 @@ class TrayApp(QtCore.QObject):
         from nocontact_desktop.core.settings import COMMITMENT_KEYS  # noqa: PLC0415 - see _build
         if key == "start_at_login":
             self.set_start_at_login(bool(value))
+        elif key in ("discreet", "discreet_face", "discreet_show_day"):
+            self._apply_privacy()
+        elif key == "lock_after_minutes" and self.app_lock is not None:
+            self.app_lock.schedule_idle()
         elif key == "daily_check_in":
             self.support.plan_check_in(value if isinstance(value, str) else None)
         elif key in COMMITMENT_KEYS:
             self.change_commitment(key, value)
 
     def set_start_at_login(self, enabled: bool) -> None:
-        """Write or remove the desktop's own autostart entry."""
+        """Write or remove the desktop's own autostart entry (worded for the mode)."""
         try:
-            self.platform.set_autostart(enabled, autostart_command(self._explicit_data_dir))
+            self.platform.set_autostart(
+                enabled, autostart_command(self._explicit_data_dir), self.discretion.entry()
+            )
         except OSError as err:
             log.warning("could not change start at login: %s", err.strerror or err)
             return
         self.settings.set("start_at_login", enabled)
+
+    def release_system(self) -> list[str]:
+        """Before erase-all: take the blocked names out of the hosts file (through the
+        helper) and the app-menu shadow away; says what became of them."""
+        from nocontact_desktop.core.blocking.blocklist import release_helper  # noqa: PLC0415
+
+        said = [release_helper(self.socket_path)]
+        try:
+            self.platform.set_menu_entry(None, [])
+        except OSError as err:
+            log.warning("could not remove the app-menu entry: %s", err.strerror or err)
+        return said
+
+    def _apply_privacy(self) -> None:
+        """Discreet mode or its face changed: the tray, windows, login and menu entries."""
+        self.discretion.reload()
+        self.apply_discretion()
+        command = autostart_command(self._explicit_data_dir)
+        try:
+            if self.settings.get("start_at_login"):
+                self.platform.set_autostart(True, command, self.discretion.entry())
+            self.platform.set_menu_entry(
+                self.discretion.entry() if self.discretion.chosen else None, command
+            )
+        except OSError as err:
+            log.warning("could not reword the login entry: %s", err.strerror or err)
 
 
 def run_tray(
@@ -742,7 +894,7 @@ def run_tray(
     ensure_private_dir(data_dir)
     app = QtWidgets.QApplication.instance() or QtWidgets.QApplication(sys.argv[:1])
     assert isinstance(app, QtWidgets.QApplication)
-    app.setApplicationName("No Contact")
+    app.setApplicationName("No Contact")  # the tray app sets its neutral name when discreet
     app.setDesktopFileName("nocontact")
     app.setQuitOnLastWindowClosed(False)
     app.setWindowIcon(app_icon())
@@ -762,6 +914,7 @@ def run_tray(
     )
     if key_source(store) == "passphrase":
         tray_app.unlock()  # "Not now" leaves the tray running, locked
+    tray_app.discretion.apply_app_name()
     instance.activated.connect(tray_app.open_main_window)
     tray_app.start()
     code = app.exec()

@@ -6,7 +6,7 @@ bindings or adding a shim happens here and nowhere else.
 
 from __future__ import annotations
 
-from PySide6 import QtCore, QtGui, QtNetwork, QtWidgets
+from PySide6 import QtCore, QtDBus, QtGui, QtNetwork, QtWidgets
 from PySide6.QtCore import Qt, Signal, Slot
 
-__all__ = ["Qt", "QtCore", "QtGui", "QtNetwork", "QtWidgets", "Signal", "Slot"]
+__all__ = ["Qt", "QtCore", "QtDBus", "QtGui", "QtNetwork", "QtWidgets", "Signal", "Slot"]

@@ -164,7 +164,7 @@ def test_onboarding_then_autostart_entry(tmp_path: Path, artifacts: Path) -> Non
 
         def onboarding_visible() -> bool:
             out = subprocess.run(
-                ["xdotool", "search", "--onlyvisible", "--name", "Welcome to No Contact"],
+                ["xdotool", "search", "--onlyvisible", "--name", "^Welcome$"],
                 env=env,
                 capture_output=True,
                 text=True,
@@ -174,7 +174,7 @@ def test_onboarding_then_autostart_entry(tmp_path: Path, artifacts: Path) -> Non
         wait_for(onboarding_visible, 20, "the onboarding window")
         session.screenshot(artifacts / "onboarding.png")
         window = subprocess.run(
-            ["xdotool", "search", "--onlyvisible", "--name", "Welcome to No Contact"],
+            ["xdotool", "search", "--onlyvisible", "--name", "^Welcome$"],
             env=env,
             capture_output=True,
             text=True,
@@ -185,7 +185,7 @@ def test_onboarding_then_autostart_entry(tmp_path: Path, artifacts: Path) -> Non
         wait_for(lambda: b"tray icon docked" in log.read_bytes(), 20, "the icon after onboarding")
         status = cli(env, data_dir, "status", "--json")
         assert '"started": true' in status
-        entry = tmp_path / "home" / ".config" / "autostart" / "nocontact.desktop"
+        entry = tmp_path / "home" / ".config" / "autostart" / "session-tray.desktop"
         wait_for(entry.exists, 5, "the autostart entry")
         text = entry.read_text()
         assert "Exec=" in text

@@ -90,10 +90,36 @@ def require_tools(*names: str) -> None:
         pytest.skip(f"needs {', '.join(missing)} (installed by ./run tests as root)")
 
 
+def _xvfb_on(displays: range) -> tuple[subprocess.Popen[bytes], str]:
+    """Xvfb on the first free display of ``displays`` (a test may be told which to use)."""
+    for number in displays:
+        if Path(f"/tmp/.X11-unix/X{number}").exists() or Path(f"/tmp/.X{number}-lock").exists():
+            continue
+        proc = subprocess.Popen(
+            ["Xvfb", f":{number}", "-screen", "0", f"{SCREEN[0]}x{SCREEN[1]}x24",
+             "-nolisten", "tcp"],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline and proc.poll() is None:
+            if Path(f"/tmp/.X11-unix/X{number}").exists():
+                return proc, f":{number}"
+            time.sleep(0.05)
+        with suppress(ProcessLookupError):
+            proc.kill()
+        proc.wait()
+    pytest.fail(f"no free X display in :{displays.start}–:{displays.stop - 1}")
+
+
 @contextmanager
-def xsession() -> Iterator[XSession]:
-    """Start Xvfb on a free display; stop everything on exit."""
+def xsession(displays: range | None = None) -> Iterator[XSession]:
+    """Start Xvfb on a free display (one of ``displays`` if given); stop everything on exit."""
     require_tools("Xvfb", "trayer", "xwininfo", "import")
+    if displays is not None:
+        xvfb, display = _xvfb_on(displays)
+        yield from _session(xvfb, display)
+        return
     read_fd, write_fd = os.pipe()
     xvfb = subprocess.Popen(
         [
@@ -122,6 +148,10 @@ def xsession() -> Iterator[XSession]:
         xvfb.kill()
         pytest.fail("Xvfb did not report a display number")
     display = f":{number.decode().strip()}"
+    yield from _session(xvfb, display)
+
+
+def _session(xvfb: subprocess.Popen[bytes], display: str) -> Iterator[XSession]:
     env = {
         k: v
         for k, v in os.environ.items()

@@ -36,7 +36,7 @@ ORIGINAL_HOSTS = (
     b"ff02::1 ip6-allnodes\nff02::2 ip6-allrouters"
 )
 BLOCKED = ["instagram.com", "www.instagram.com"]
-BEGIN_MARKER = b"# >>> No Contact"
+BEGIN_MARKER = b"# >>> local name overrides"
 DROP_IN = f"/etc/systemd/system/{UNIT}.d/allow.conf"
 PROFILE = "https://www.instagram.com/someone/"
 WHEELS = "/var/tmp/wheels"  # the package's wheelhouse, kept for the venv route at the end

@@ -320,7 +320,7 @@ def test_an_altered_section_is_restored(helper: RunningHelper) -> None:
         data = helper.hosts.read_bytes()
         helper.hosts.write_bytes(data.replace(b"127.0.0.1 instagram.com\n", b""))
         events.wait("tamper_restored", timeout=10)
-        damaged = helper.hosts.read_bytes().replace(b"# <<< No Contact", b"# <<< gone")
+        damaged = helper.hosts.read_bytes().replace(b"# <<< local name overrides", b"# <<< gone")
         # In place, same size, mtime set back: the ctime still gives it away.
         stat_before = os.stat(helper.hosts)
         with open(helper.hosts, "r+b") as handle:

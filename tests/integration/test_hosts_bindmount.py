@@ -112,7 +112,7 @@ def test_blocked_names_resolve_to_loopback_through_a_bind_mounted_hosts_file(
     assert report["nas_before"] == report["nas_after"] == ["10.9.8.7"]
     assert report["localhost_after"] == ["127.0.0.1"]
     applied = str(report["applied"]).encode("latin-1")
-    assert applied.startswith(ORIGINAL + b"\n# >>> No Contact")
+    assert applied.startswith(ORIGINAL + b"\n# >>> local name overrides")
 
     # Removal restores the file byte for byte and the name no longer resolves.
     assert report["removed"] is True

@@ -185,7 +185,7 @@ def test_apply_then_remove_restores_the_file_byte_for_byte(tmp_path: Path) -> No
     assert apply_to_file(path, ["instagram.com", "www.instagram.com"]) is True
     blocked = read_section_names(path.read_bytes())
     assert blocked == frozenset({"instagram.com", "www.instagram.com"})
-    assert path.read_bytes().startswith(ORIGINAL + b"\r\n# >>> No Contact")
+    assert path.read_bytes().startswith(ORIGINAL + b"\r\n# >>> local name overrides")
     assert remove_from_file(path) is True
     assert path.read_bytes() == ORIGINAL
     assert remove_from_file(path) is False

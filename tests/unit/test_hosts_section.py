@@ -11,6 +11,8 @@ from hypothesis import strategies as st
 from nocontact_desktop.core.blocking.hosts_section import (
     BEGIN_MARKER,
     END_MARKER,
+    LEGACY_BEGIN_MARKER,
+    LEGACY_END_MARKER,
     apply_section,
     apply_to_file,
     looks_wide,
@@ -34,11 +36,15 @@ def section(names: list[str], nl: bytes = b"\n", final: bool = True) -> bytes:
     return nl.join(lines) + (nl if final else b"")
 
 
+_BEGINS = (b"# >>> local name overrides", b"# >>> No Contact")
+_ENDS = (b"# <<< local name overrides", b"# <<< No Contact")
+
+
 def count_markers(data: bytes) -> tuple[int, int]:
     lines = [line.strip() for line in data.removeprefix(BOM).split(b"\n")]
     return (
-        sum(line.startswith(b"# >>> No Contact") for line in lines),
-        sum(line.startswith(b"# <<< No Contact") for line in lines),
+        sum(line.startswith(_BEGINS) for line in lines),
+        sum(line.startswith(_ENDS) for line in lines),
     )
 
 
@@ -314,6 +320,44 @@ def test_markers_are_recognised_with_crlf_and_surrounding_spaces() -> None:
     assert apply_section(data, ["x.com"]) == b"a\r\n" + section(["x.com"], b"\r\n")
 
 
+# --- neutral markers (issue 14) ------------------------------------------------------------
+
+
+def legacy_section(names: list[str]) -> bytes:
+    old = section(names)
+    return old.replace(BEGIN, LEGACY_BEGIN_MARKER.encode()).replace(END, LEGACY_END_MARKER.encode())
+
+
+def test_the_markers_name_no_app_and_no_purpose() -> None:
+    from nocontact_desktop.core.privacy.discretion import revealing
+
+    rendered = render_section(["jordanreyes.me"]).decode("ascii")
+    markers = [line for line in rendered.splitlines() if line.startswith("#")]
+    assert markers == [BEGIN_MARKER, END_MARKER]
+    assert revealing(BEGIN_MARKER + "\n" + END_MARKER) == []
+
+
+def test_a_section_with_the_old_markers_is_recognised_and_rewritten_neutrally() -> None:
+    original = b"127.0.0.1 localhost\n"
+    old = original + legacy_section(["x.com", "y.com"])
+    assert section_state(old) == "ok"
+    assert read_section_names(old) == {"x.com", "y.com"}
+    assert apply_section(old, ["x.com", "y.com"]) == original + section(["x.com", "y.com"])
+    assert remove_section(old) == original
+
+
+def test_an_old_begin_with_a_new_end_is_repaired_into_one_neutral_section() -> None:
+    mixed = (
+        b"a\n" + LEGACY_BEGIN_MARKER.encode() + b"\n127.0.0.1 x.com\n::1 x.com\n" + END + b"\n"
+        + b"b\n" + LEGACY_END_MARKER.encode() + b"\n"
+    )
+    repaired = apply_section(mixed, ["x.com"])
+    assert count_markers(repaired) == (1, 1)
+    assert LEGACY_BEGIN_MARKER.encode() not in repaired
+    assert LEGACY_END_MARKER.encode() not in repaired
+    assert b"b\n" in repaired
+
+
 # --- properties ---------------------------------------------------------------------------
 
 _TYPICAL_LINES = [
@@ -337,7 +381,7 @@ _TYPICAL_LINES = [
 _line = st.one_of(
     st.sampled_from(_TYPICAL_LINES),
     st.binary(max_size=40).filter(lambda b: b"\n" not in b),
-).filter(lambda b: not b.strip().startswith((b"# >>> No Contact", b"# <<< No Contact")))
+).filter(lambda b: not b.strip().startswith(_BEGINS + _ENDS))
 
 
 @st.composite

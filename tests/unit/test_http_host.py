@@ -8,6 +8,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from nocontact_desktop.core.privacy.discretion import revealing
 from nocontact_desktop.helper.client_hello import ParseStatus
 from nocontact_desktop.helper.http_host import (
     BLOCKED_PAGE,
@@ -187,6 +188,8 @@ def test_blocked_page_is_a_complete_calm_http_response() -> None:
     assert fields[b"content-length"] == str(len(body)).encode()
     assert fields[b"cache-control"] == b"no-store"
     assert fields[b"content-type"].startswith(b"text/html")
-    assert b"This site is on your No Contact list." in body
+    assert b"This page is not available on this computer." in body
+    # Neutral always (issue 14): nothing in it says what the app is for.
+    assert revealing(body.decode("utf-8")) == []
     assert len(BLOCKED_PAGE) < 2048
     body.decode("utf-8")

@@ -145,7 +145,9 @@ def test_onboarding_starts_count_and_saves_answers(
     qtbot: QtBot, tray: TrayApp, store: Store, clock: ManualClock, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     calls: list[tuple[bool, list[str]]] = []
-    monkeypatch.setattr(tray.platform, "set_autostart", lambda e, c: calls.append((e, c)))
+    monkeypatch.setattr(
+        tray.platform, "set_autostart", lambda e, c, _entry=None: calls.append((e, c))
+    )
 
     def answer(dialog: OnboardingDialog) -> None:
         ten_days_ago = (clock.now() - timedelta(days=10)).astimezone(clock.zone())

@@ -287,7 +287,7 @@ class AppGate:
             if gp.state is not GateState.FROZEN:
                 return False
             self._continue(gp, GateState.RESUMED)
-            log.info("app gate: %s (pid %d) opened anyway", gp.exe_name, gp.pid)
+            log.info("app gate: pid %d opened anyway", gp.pid)
             return True
 
     def end(self, gp: GatedProcess) -> None:
@@ -308,7 +308,7 @@ class AppGate:
             gp.deadline = self._clock.monotonic() + self.end_grace
             for pid, start in list(gp.members.items()):
                 self._signal(gp, pid, start, self._source.terminate_process)
-            log.info("app gate: %s (pid %d) closed", gp.exe_name, gp.pid)
+            log.info("app gate: pid %d closed", gp.pid)
             if not gp.members:
                 self._finish(gp, GateState.ENDED)
 
@@ -357,7 +357,7 @@ class AppGate:
             for gp in list(self._groups):
                 if gp.state is GateState.FROZEN:
                     self._continue(gp, GateState.RELEASED)
-                    log.info("app gate: %s (pid %d) resumed on shutdown", gp.exe_name, gp.pid)
+                    log.info("app gate: pid %d resumed on shutdown", gp.pid)
                 elif gp.state is GateState.ENDING:
                     for pid, start in list(gp.members.items()):
                         self._signal(gp, pid, start, self._source.kill_process)
@@ -598,7 +598,7 @@ class AppGate:
         except (psutil.AccessDenied, psutil.Error, OSError):
             self._ignored[root.pid] = root.create_time
             self.stats.denied += 1
-            log.info("app gate: cannot freeze %s (pid %d): not permitted", root.exe_name, root.pid)
+            log.info("app gate: cannot freeze pid %d: not permitted", root.pid)
             return None
         frozen_at = self._clock.monotonic()
         self.stats.frozen += 1
@@ -622,10 +622,10 @@ class AppGate:
         self._member_of[root.pid] = group
         self._freeze_descendants(group, root.pid)
         if fresh:
-            log.info("app gate: froze %s (pid %d)", root.exe_name, root.pid)
+            log.info("app gate: froze pid %d", root.pid)
             notices.append(partial(self._notify_gated, group))
         else:
-            log.info("app gate: %s (pid %d) joins a launch that waits", root.exe_name, root.pid)
+            log.info("app gate: pid %d joins a launch that waits", root.pid)
         return group
 
     def _freeze_descendants(self, group: GatedProcess, root_pid: int) -> None:
@@ -739,13 +739,12 @@ class AppGate:
             if group.state is GateState.FROZEN:
                 if not group.members:
                     self._finish(group, GateState.GONE)
-                    log.info("app gate: %s (pid %d) exited while frozen", group.exe_name, group.pid)
+                    log.info("app gate: pid %d exited while frozen", group.pid)
                     notices.append(partial(self._notify_settled, group))
                 elif now >= group.deadline:
                     self._continue(group, GateState.RELEASED)
                     log.warning(
-                        "app gate: no decision for %s (pid %d) within %.0f s; resumed it",
-                        group.exe_name,
+                        "app gate: no decision for pid %d within %.0f s; resumed it",
                         group.pid,
                         self.freeze_timeout,
                     )
@@ -785,7 +784,7 @@ class AppGate:
             group.members.pop(pid, None)
             self._member_of.pop(pid, None)
         except (psutil.Error, OSError) as error:
-            log.warning("app gate: pid %d of %s: %s", pid, group.exe_name, type(error).__name__)
+            log.warning("app gate: pid %d of pid %d: %s", pid, group.pid, type(error).__name__)
 
     def _finish(self, group: GatedProcess, state: GateState) -> None:
         group.state = state
@@ -803,8 +802,7 @@ class AppGate:
                 if group.state is GateState.FROZEN:
                     self._continue(group, GateState.RELEASED)
             log.error(
-                "app gate: showing the dialog for %s (pid %d) failed (%s); resumed it",
-                group.exe_name,
+                "app gate: showing the dialog for pid %d failed (%s); resumed it",
                 group.pid,
                 type(error).__name__,
             )

@@ -1,7 +1,10 @@
 """The person's list of blocked targets, kept in the store (DESIGN §4).
 
-Targets name a person (a profile address), so the target text and handle are sealed; the
-domain names are not, since they end up in the hosts file in the clear anyway.
+Targets name a person (a profile address), so the target text, the handle and the domain
+names are all sealed (issue 14: a personal site such as ``jordanreyes.me`` names a person as
+plainly as a profile address). Reading the names therefore needs the key; counting targets and
+:meth:`Blocklist.revision` do not. Rows from before schema 5 kept the names in plain text: the
+first read with the key seals them and scrubs the plain copies (:func:`seal_plain_domains`).
 
 Under a commitment (DESIGN §4a) removing a target is a request: the row stays, marked with
 ``removal_requested_us``, while the helper still blocks its names (a pending removal), and is
@@ -12,10 +15,13 @@ names still waiting to come off.
 
 from __future__ import annotations
 
+import contextlib
 import json
+import sqlite3
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from nocontact_desktop.core.blocking.target import Target
@@ -31,12 +37,63 @@ class Removal:
     due_at: datetime | None  # as the helper last said; None: not known (yet)
 
 if TYPE_CHECKING:
-    from pathlib import Path
 
     from nocontact_desktop.core.blocking.presets import Presets
 
 # The target parser (presets, suffix list, URL handling) and the helper client load when a
 # target is parsed or the list is pushed: listing needs neither (DESIGN §11).
+
+DOMAINS_PURPOSE = "block.domains"
+
+
+def seal_plain_domains(store: Store) -> int:
+    """Seal the domain names still kept in plain text (rows from before schema 5).
+
+    The plain column is emptied in the same transaction, with SQLite's secure delete on so the
+    old text is overwritten rather than left in free pages; the write-ahead log is then
+    truncated and migration backups next to the database are scrubbed of the plain names (the
+    sealed target texts there still say what was listed). Returns how many rows were sealed.
+    """
+    conn = store.connection
+    rows = conn.execute(
+        "SELECT id, domains FROM block_targets WHERE sealed_domains IS NULL"
+    ).fetchall()
+    if not rows:
+        return 0
+    sealed = [
+        (store.seal(json.dumps(json.loads(domains or "[]")), DOMAINS_PURPOSE), int(row_id))
+        for row_id, domains in rows
+    ]
+    conn.execute("PRAGMA secure_delete = ON")
+    with store.transaction() as tx:
+        tx.executemany(
+            "UPDATE block_targets SET sealed_domains = ?, domains = '' "
+            "WHERE id = ? AND sealed_domains IS NULL",
+            sealed,
+        )
+    with contextlib.suppress(sqlite3.Error):
+        conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    if store.path is not None:
+        _scrub_backups(store.path)
+    return len(rows)
+
+
+def _scrub_backups(db_path: Path) -> None:
+    for backup in sorted(db_path.parent.glob(f"{db_path.name}.v*-backup")):
+        try:
+            conn = sqlite3.connect(backup, isolation_level=None)
+        except sqlite3.Error:
+            continue
+        try:
+            columns = {row[1] for row in conn.execute("PRAGMA table_info(block_targets)")}
+            if "domains" in columns:
+                conn.execute("PRAGMA secure_delete = ON")
+                conn.execute("UPDATE block_targets SET domains = '[]'")
+                conn.execute("VACUUM")
+        except sqlite3.Error:
+            pass
+        finally:
+            conn.close()
 
 
 class Blocklist:
@@ -45,11 +102,14 @@ class Blocklist:
     def __init__(self, store: Store, presets: Presets | None = None) -> None:
         self._store = store
         self._presets = presets
+        self._sealed_checked = False
 
     def targets(self) -> list[tuple[int, Target]]:
         """(row id, target) in the order they were added."""
+        self._seal_plain()
         rows = self._store.connection.execute(
-            "SELECT id, target, kind, platform, handle, domains FROM block_targets ORDER BY id"
+            "SELECT id, target, kind, platform, handle, sealed_domains FROM block_targets "
+            "ORDER BY id"
         ).fetchall()
         return [
             (
@@ -59,11 +119,27 @@ class Blocklist:
                     kind=kind,
                     platform=platform,
                     handle=self._store.unseal(handle, "block.handle") if handle else None,
-                    domains=tuple(json.loads(domains)),
+                    domains=tuple(self._open_domains(domains)),
                 ),
             )
             for row_id, target, kind, platform, handle, domains in rows
         ]
+
+    def _seal_plain(self) -> None:
+        if not self._sealed_checked:
+            seal_plain_domains(self._store)
+            self._sealed_checked = True
+
+    def _open_domains(self, blob: bytes) -> list[str]:
+        return [str(name) for name in json.loads(self._store.unseal(blob, DOMAINS_PURPOSE))]
+
+    def _domains_where(self, where: str) -> list[str]:
+        self._seal_plain()
+        names: set[str] = set()
+        sql = f"SELECT sealed_domains FROM block_targets {where}"  # noqa: S608 - fixed text
+        for (blob,) in self._store.connection.execute(sql):
+            names.update(self._open_domains(blob))
+        return sorted(names)
 
     def revision(self) -> str:
         """Changes whenever the list does; cheap, nothing unsealed.
@@ -80,19 +156,12 @@ class Blocklist:
 
     def domains(self) -> list[str]:
         """Every name the person wants blocked: the sorted union over the targets not asked
-        to be removed (no unsealing needed). This is the list pushed to the helper."""
-        names: set[str] = set()
-        sql = "SELECT domains FROM block_targets WHERE removal_requested_us IS NULL"
-        for (domains,) in self._store.connection.execute(sql):
-            names.update(json.loads(domains))
-        return sorted(names)
+        to be removed (unsealed: this needs the key). This is the list pushed to the helper."""
+        return self._domains_where("WHERE removal_requested_us IS NULL")
 
     def enforced_domains(self) -> list[str]:
         """Every listed name, including those waiting for their commitment delay."""
-        names: set[str] = set()
-        for (domains,) in self._store.connection.execute("SELECT domains FROM block_targets"):
-            names.update(json.loads(domains))
-        return sorted(names)
+        return self._domains_where("")
 
     def removals(self) -> dict[int, Removal]:
         """Row id → its pending removal, for the targets the person asked to unblock."""
@@ -146,15 +215,16 @@ class Blocklist:
                 t.kind,
                 t.platform,
                 self._store.seal(t.handle, "block.handle") if t.handle else None,
-                json.dumps(list(t.domains)),
+                self._store.seal(json.dumps(list(t.domains)), DOMAINS_PURPOSE),
                 to_us(now),
             )
             for t in new
         ]
         with self._store.transaction() as conn:
             conn.executemany(
-                "INSERT INTO block_targets (target, kind, platform, handle, domains, added_us)"
-                " VALUES (?, ?, ?, ?, ?, ?)",
+                "INSERT INTO block_targets"
+                " (target, kind, platform, handle, domains, sealed_domains, added_us)"
+                " VALUES (?, ?, ?, ?, '', ?, ?)",
                 sealed,
             )
         return [t for _, t in back] + new
@@ -316,3 +386,26 @@ def push_to_helper(domains: Sequence[str], socket_path: Path) -> PushResult:
     added = tuple(entry for entry in result.get("pending", []) if isinstance(entry, dict))
     count = len(state.get("blocklist", domains))
     return PushResult(True, f"blocking {count} names on this computer", state, added)
+
+
+def release_helper(socket_path: Path) -> str:
+    """Erase-all (issue 14): ask the helper to hold no names, so its hosts-file section goes.
+
+    The helper still honours the commitment (DESIGN §4a): names under a delay stay until it is
+    over and then go by themselves. Returns one sentence saying what happened.
+    """
+    result = push_to_helper([], socket_path)
+    if not result.applied:
+        return (
+            "The helper did not answer, so any sites it blocked stay in the hosts file until "
+            "it runs again or is removed (nocontact helper uninstall)."
+        )
+    dues = sorted(str(entry.get("due_at")) for entry in result.added if entry.get("due_at"))
+    held = (result.state or {}).get("blocklist", [])
+    if dues or held:
+        when = f" (until {dues[-1]})" if dues else ""
+        return (
+            f"Your commitment delay keeps the blocked sites in the hosts file for now{when}; "
+            "the helper takes them out by itself when it is over."
+        )
+    return "The blocked sites are out of the hosts file."

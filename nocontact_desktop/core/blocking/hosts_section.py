@@ -2,10 +2,15 @@
 
 The section is a block of lines between two marker lines::
 
-    # >>> No Contact: managed section, do not edit >>>
+    # >>> local name overrides: managed section, do not edit >>>
     127.0.0.1 instagram.com
     ::1 instagram.com
-    # <<< No Contact: end of managed section <<<
+    # <<< local name overrides: end of managed section <<<
+
+The markers are neutral (issue 14): every user of the computer can read the hosts file, so
+they name no app and no purpose. Sections written by earlier versions, marked
+``# >>> No Contact …``, are still recognised: applying rewrites them with the neutral markers,
+removing takes them out, repair treats both alike.
 
 One name per line (Windows reads at most nine names per line; one is also the easiest to
 check), names sorted, each name once per address. Everything outside the section is kept byte
@@ -29,7 +34,8 @@ Encoding
 
 What counts as ours, and repair
     A *marker line* is a line whose text, stripped of surrounding whitespace, starts with
-    ``# >>> No Contact`` (begin) or ``# <<< No Contact`` (end). An *entry line* is exactly
+    ``# >>> local name overrides`` or the earlier ``# >>> No Contact`` (begin), or
+    ``# <<< local name overrides`` or ``# <<< No Contact`` (end). An *entry line* is exactly
     ``<loopback IP> <valid name>`` with one space, as we write it. Scanning top to bottom:
 
     1. every marker line is ours;
@@ -71,14 +77,17 @@ from nocontact_desktop.core.blocking.domains import normalize_domain
 from nocontact_desktop.core.blocking.hosts_safety import check_hosts_file
 from nocontact_desktop.core.errors import BadInput
 
-BEGIN_MARKER = "# >>> No Contact: managed section, do not edit >>>"
-END_MARKER = "# <<< No Contact: end of managed section <<<"
+BEGIN_MARKER = "# >>> local name overrides: managed section, do not edit >>>"
+END_MARKER = "# <<< local name overrides: end of managed section <<<"
+# The markers of sections written before issue 14, recognised (and replaced) but never written.
+LEGACY_BEGIN_MARKER = "# >>> No Contact: managed section, do not edit >>>"
+LEGACY_END_MARKER = "# <<< No Contact: end of managed section <<<"
 DEFAULT_ADDRESSES: tuple[str, ...] = ("127.0.0.1", "::1")
 
 SectionState = Literal["absent", "ok", "damaged"]
 
-_BEGIN_PREFIX = b"# >>> No Contact"
-_END_PREFIX = b"# <<< No Contact"
+_BEGIN_PREFIXES = (b"# >>> local name overrides", b"# >>> No Contact")
+_END_PREFIXES = (b"# <<< local name overrides", b"# <<< No Contact")
 _UTF8_BOM = b"\xef\xbb\xbf"
 # UTF-16 LE/BE and UTF-32 BE marks; UTF-32 LE starts with the UTF-16 LE mark.
 _WIDE_BOMS = (b"\xff\xfe", b"\xfe\xff", b"\x00\x00\xfe\xff")
@@ -89,9 +98,9 @@ _BEGIN, _END, _OTHER = 0, 1, 2
 
 def _line_kind(line: bytes) -> int:
     text = line.strip()
-    if text.startswith(_BEGIN_PREFIX):
+    if text.startswith(_BEGIN_PREFIXES):
         return _BEGIN
-    if text.startswith(_END_PREFIX):
+    if text.startswith(_END_PREFIXES):
         return _END
     return _OTHER
 
@@ -219,7 +228,8 @@ def _scan(data: bytes) -> _Scan:
 def _marker_lines(body: bytes) -> list[tuple[int, int, int]]:
     """(start, end, kind) of every marker line, by searching instead of splitting every line."""
     found: list[tuple[int, int, int]] = []
-    for prefix, kind in ((_BEGIN_PREFIX, _BEGIN), (_END_PREFIX, _END)):
+    prefixes = [(p, _BEGIN) for p in _BEGIN_PREFIXES] + [(p, _END) for p in _END_PREFIXES]
+    for prefix, kind in prefixes:
         position = body.find(prefix)
         while position != -1:
             start = body.rfind(b"\n", 0, position) + 1

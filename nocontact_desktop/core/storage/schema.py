@@ -95,7 +95,15 @@ _V4 = """
         ALTER TABLE block_targets ADD COLUMN removal_due_us INTEGER;  -- as the helper last said
 """
 
-MIGRATIONS: tuple[str, ...] = (_V1, _V2, _V3, _V4)
+# Issue 14: the domain names of a target are sealed too (a personal site names a person). SQL
+# cannot seal, so the column is added here and the names are moved into it, sealed, the first
+# time the list is read with the key (core/blocking/blocklist.py); the plain column is then
+# emptied, and migration backups taken before that are scrubbed of it.
+_V5 = """
+        ALTER TABLE block_targets ADD COLUMN sealed_domains BLOB;  -- sealed JSON list
+"""
+
+MIGRATIONS: tuple[str, ...] = (_V1, _V2, _V3, _V4, _V5)
 LATEST_VERSION = len(MIGRATIONS)
 
 

@@ -234,6 +234,7 @@ def _sealed_columns() -> list[tuple[str, str, str, str]]:
         ("support_people", "id", "reach", "support.reach"),
         ("block_targets", "id", "target", "block.target"),
         ("block_targets", "id", "handle", "block.handle"),
+        ("block_targets", "id", "sealed_domains", "block.domains"),
         ("unsent_messages", "id", "body", UNSENT_PURPOSE),
         ("check_ins", "day", "note", CHECK_IN_PURPOSE),
     ]

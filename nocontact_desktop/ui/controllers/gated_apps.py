@@ -116,7 +116,7 @@ class AppGateController(QtCore.QObject):
             self._decided(gp, outcome)
 
         self.flow.show(attempt, decided)
-        log.info("gate dialog shown for %s", gp.exe_name)
+        log.info("gate dialog shown for pid %d", gp.pid)  # no app name in logs (issue 14)
 
     def _decided(self, gp: GatedProcess, outcome: str) -> None:
         self._keys.pop(gp.pid, None)

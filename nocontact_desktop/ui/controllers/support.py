@@ -33,6 +33,12 @@ log = logging.getLogger("nocontact.support")
 CHECK_IN_JOB = "daily-check-in"
 
 Autostart = Callable[[bool], None]
+Guard = Callable[[Callable[[], None]], None]
+"""Runs an action that opens personal content, after the app lock's PIN when locked."""
+
+
+def _run_now(action: Callable[[], None]) -> None:
+    action()
 
 
 class SupportController(QtCore.QObject):
@@ -55,6 +61,9 @@ class SupportController(QtCore.QObject):
         set_autostart: Autostart,
         quit_app: Callable[[], None],
         parent: QtCore.QObject | None = None,
+        guard: Guard = _run_now,
+        release_system: Callable[[], list[str]] = list,
+        is_locked: Callable[[], bool] = lambda: False,
     ) -> None:
         super().__init__(parent)
         self.tracker = tracker
@@ -65,6 +74,9 @@ class SupportController(QtCore.QObject):
         self.main_window = main_window
         self._set_autostart = set_autostart
         self._quit_app = quit_app
+        self._guard = guard
+        self._release_system = release_system
+        self._is_locked = is_locked
         self.emergency: EmergencyWindow | None = None
         self.history: HistoryWindow | None = None
         self.check_in_dialog: CheckInDialog | None = None
@@ -74,7 +86,7 @@ class SupportController(QtCore.QObject):
         self.erase_section = EraseSection()
         self.erase_section.erase_requested.connect(self.erase_everything)
         main_window.settings.add_section(self.erase_section)
-        main_window.today.history_requested.connect(self.open_history)
+        main_window.today.history_requested.connect(self._open_history_now)
         self.plan_check_in(current)
         app = QtCore.QCoreApplication.instance()
         if app is not None:
@@ -93,15 +105,29 @@ class SupportController(QtCore.QObject):
 
     # -- windows ----------------------------------------------------------------------------
 
-    def open_emergency(self) -> None:
-        """'I want to text them': the calm full flow."""
+    def apply_texts(self, text: Callable[[str], str]) -> None:
+        """Reword this feature's tray items (discreet mode switched)."""
+        self.history_action.setText(text("menu.history"))
+        self.check_in_action.setText(text("menu.check_in"))
+
+    def open_emergency(self, *, locked: bool = False) -> None:
+        """'I want to text them': the calm full flow. Locked, it opens on the breathing timer
+        with the personal steps closed until the PIN is given."""
         if self.emergency is None:
             self.emergency = EmergencyWindow(self.tracker, self.journal)
             self.emergency.changed.connect(self.changed)
+            emergency = self.emergency
+            emergency.unlock_requested.connect(
+                lambda: self._guard(lambda: emergency.set_locked(False))
+            )
+        self.emergency.set_locked(locked)
         self.emergency.open()
 
     def open_history(self) -> None:
-        """The History window, on the latest year."""
+        """The History window, on the latest year (after the PIN, when locked)."""
+        self._guard(self._open_history_now)
+
+    def _open_history_now(self) -> None:
         if self.history is None:
             self.history = HistoryWindow(self.store, self.clock)
             self.history.check_in_requested.connect(self.check_in)
@@ -136,6 +162,10 @@ class SupportController(QtCore.QObject):
     # -- daily check-in ---------------------------------------------------------------------
 
     def check_in(self) -> None:
+        """Ask today's check-in (after the PIN, when locked)."""
+        self._guard(self._check_in_now)
+
+    def _check_in_now(self) -> None:
         """Ask today's check-in (a small non-modal dialog; one at a time)."""
         if self.check_in_dialog is not None and self.check_in_dialog.isVisible():
             bring_to_front(self.check_in_dialog)
@@ -166,9 +196,9 @@ class SupportController(QtCore.QObject):
 
     def daily_check_in_due(self) -> None:
         """The scheduled moment: ask, unless today's check-in is done already."""
-        if self.journal.checked_in_today():
-            return
-        self.check_in()
+        if self.journal.checked_in_today() or self._is_locked():
+            return  # locked: no window with the person's note pops up by itself
+        self._check_in_now()
 
     def plan_check_in(self, value: str | None) -> None:
         """Ask every day at ``value`` ("HH:MM", as the settings table keeps it), or never."""
@@ -200,7 +230,8 @@ class SupportController(QtCore.QObject):
                 self._set_autostart(False)
             except OSError as err:
                 log.warning("could not remove the login entry: %s", err.strerror or err)
+        outside = self._release_system()
         result = wipe_all(self.store, Path(path).parent)
         self.erased = result
-        QtWidgets.QMessageBox.information(None, "No Contact", result_text(result))
+        QtWidgets.QMessageBox.information(None, "Erased", result_text(result, outside))
         self._quit_app()

@@ -12,7 +12,8 @@ CONFIRM_WORD: Final = "erase"
 EXPLANATION: Final = (
     "This erases everything No Contact keeps on this computer: your count and its history, "
     "your notes and unsent messages, check-ins, reasons, people and settings — and the key "
-    "in your system keyring that encrypts them.\n\n"
+    "in your system keyring that encrypts them. The blocked sites come out of the hosts file "
+    "(through the helper, if it runs) and the login entry goes.\n\n"
     "It cannot be undone. Export files you saved somewhere else are not touched. "
     "No Contact closes afterwards."
 )
@@ -81,17 +82,20 @@ class EraseDialog(QtWidgets.QDialog):
         return self.confirm_edit.text().strip().lower() == CONFIRM_WORD
 
 
-def result_text(result: WipeResult) -> str:
-    """What to tell the person after erasing."""
+def result_text(result: WipeResult, outside: list[str] | None = None) -> str:
+    """What to tell the person after erasing (``outside``: what became of the hosts file and
+    the app-menu entry, one sentence each)."""
+    more = "".join(f"\n\n{line}" for line in outside or [])
     if result.complete:
         key = (
             " The key in your system keyring was removed too."
             if result.keyring_entry_removed
             else ""
         )
-        return "Everything is erased." + key + " No Contact will close now."
+        return "Everything is erased." + key + more + "\n\nThe app will close now."
     return (
         "Your data files are erased, but not everything could be removed:\n\n"
         + "\n".join(f"•  {problem}" for problem in result.problems)
-        + "\n\nNo Contact will close now."
+        + more
+        + "\n\nThe app will close now."
     )

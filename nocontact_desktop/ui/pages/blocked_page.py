@@ -19,6 +19,12 @@ HONEST_LINE = (
     "The hosts file can only block whole sites, not single profiles: adding someone's "
     "Instagram blocks all of Instagram on this computer, in every browser."
 )
+# Issue 14: a limit that cannot be engineered away, said plainly where the list is made.
+READABLE_LINE = (
+    "Names in the hosts file can be read by anyone using this computer. A whole platform "
+    "(“instagram”, “facebook”) reveals nothing personal; a personal site (their own name .com) "
+    "does — block the platform instead where that matters."
+)
 BLOCKING_ON = "Blocking is on: these sites do not open on this computer."
 BLOCKING_OFF = (
     "Blocking is off: the helper that edits the hosts file is not running. Your list is "
@@ -87,6 +93,15 @@ class BlockedPage(QtWidgets.QWidget):
         hint = QtWidgets.QLabel(f"Platforms you can name: {presets}.")
         hint.setWordWrap(True)
         layout.addWidget(hint)
+        self.readable_label = QtWidgets.QLabel(READABLE_LINE)
+        self.readable_label.setWordWrap(True)
+        self.readable_label.setObjectName("muted")
+        layout.addWidget(self.readable_label)
+        self.personal_label = QtWidgets.QLabel()
+        self.personal_label.setWordWrap(True)
+        self.personal_label.setTextFormat(Qt.TextFormat.PlainText)
+        self.personal_label.setVisible(False)
+        layout.addWidget(self.personal_label)
         self.error_label = QtWidgets.QLabel()
         self.error_label.setWordWrap(True)
         self.error_label.setTextFormat(Qt.TextFormat.PlainText)
@@ -220,12 +235,22 @@ class BlockedPage(QtWidgets.QWidget):
         if not texts:
             return
         try:
-            self._blocklist.add(texts, self._now())
+            added = self._blocklist.add(texts, self._now())
         except BadInput as err:
             self.error_label.setText(str(err))
             return
         self.error_label.setText("")
         self.input.clear()
+        personal = [t.target for t in added if t.kind == "domain"]
+        if personal:
+            presets = ", ".join(f"“{p.key}”" for p in list(default_presets())[:4])
+            self.personal_label.setText(
+                f"{', '.join(personal)}: anyone using this computer can read "
+                f"{'this name' if len(personal) == 1 else 'these names'} in the hosts file. "
+                f"If that could give you away, unblock it and block a platform instead "
+                f"({presets} …): a platform names nobody."
+            )
+        self.personal_label.setVisible(bool(personal))
         self._after_change()
 
     def remove_selected(self) -> None:

@@ -279,14 +279,18 @@ class WritePage(QtWidgets.QWidget):
             self.status_label.setText(f"Sealed until {when}. You can read it again then.")
         self.reload()
 
-    def reload(self) -> None:
-        """Show the kept messages, newest first (sealed ones without their text)."""
+    def clear_shown(self) -> None:
+        """Take the kept messages off the page (the app locked); the draft stays."""
         while self.list_layout.count():
             item = self.list_layout.takeAt(0)
             widget = item.widget() if item is not None else None
             if widget is not None:
                 widget.deleteLater()
         self.cards = []
+
+    def reload(self) -> None:
+        """Show the kept messages, newest first (sealed ones without their text)."""
+        self.clear_shown()
         try:
             messages = self.journal.unsent_messages()[:MAX_SHOWN_MESSAGES]
         except FREE_TEXT_ERRORS as err:

@@ -76,10 +76,17 @@ TIME_UP = (
 )
 
 
+LOCKED_NOTE = "The breathing timer is open to anyone. The rest of this window needs your PIN."
+# The steps that show what the person wrote (issue 14): behind the app lock when it is set.
+PERSONAL_STEPS: Final = (WRITE, REMEMBER, PEOPLE, INSTEAD)
+
+
 class EmergencyWindow(QtWidgets.QWidget):
-    """The calm full flow. ``changed`` fires after anything was logged (the tray redraws)."""
+    """The calm full flow. ``changed`` fires after anything was logged (the tray redraws);
+    ``unlock_requested`` when the person asks to open the personal steps while locked."""
 
     changed = Signal()
+    unlock_requested = Signal()
 
     def __init__(
         self,
@@ -105,6 +112,7 @@ class EmergencyWindow(QtWidgets.QWidget):
             self.pattern = BREATH_PATTERNS[0]
         self._pacer_origin = self.clock.monotonic()
         self._time_up_shown = False
+        self.locked = False
         self._tick = QtCore.QTimer(self)
         self._tick.timeout.connect(self.tick)
         self._build()
@@ -130,6 +138,16 @@ class EmergencyWindow(QtWidgets.QWidget):
         )
         header.addWidget(self.countdown_label)
         root.addLayout(header)
+        locked_row = QtWidgets.QHBoxLayout()
+        self.locked_label = label(LOCKED_NOTE, "muted")
+        self.unlock_button = QtWidgets.QPushButton("Open the rest…")
+        role(self.unlock_button, "quiet")
+        self.unlock_button.clicked.connect(self.unlock_requested)
+        locked_row.addWidget(self.locked_label, 1)
+        locked_row.addWidget(self.unlock_button)
+        self.locked_label.setVisible(False)
+        self.unlock_button.setVisible(False)
+        root.addLayout(locked_row)
 
         body = QtWidgets.QHBoxLayout()
         self.steps = QtWidgets.QListWidget()
@@ -281,12 +299,15 @@ class EmergencyWindow(QtWidgets.QWidget):
             self._tick.start(interval)
 
     def _step_changed(self, row: int) -> None:
+        if not self._step_allowed(row):
+            self.steps.setCurrentRow(RIDE)
+            return
         self.stack.setCurrentIndex(max(0, row))
         self._schedule_ticks()
 
     def go_to(self, step: int) -> None:
-        """Show a step."""
-        self.steps.setCurrentRow(step)
+        """Show a step (a personal one only when unlocked)."""
+        self.steps.setCurrentRow(step if self._step_allowed(step) else RIDE)
 
     def tick(self) -> None:
         """Advance the countdown and the pacer to the clock's time."""
@@ -308,8 +329,40 @@ class EmergencyWindow(QtWidgets.QWidget):
             self.countdown_label.setText("Time is up")
             self.show_banner(TIME_UP.format(minutes=self.urge_timer.minutes))
 
+    def set_locked(self, locked: bool) -> None:
+        """Locked: only the breathing timer (and the steps that hold nothing personal) show;
+        what the person wrote is cleared from the window, the outcomes wait for the PIN."""
+        self.locked = locked
+        for step in range(self.steps.count()):
+            item = self.steps.item(step)
+            if item is None:
+                continue
+            flags = item.flags()
+            if locked and step in PERSONAL_STEPS:
+                item.setFlags(flags & ~Qt.ItemFlag.ItemIsEnabled & ~Qt.ItemFlag.ItemIsSelectable)
+            else:
+                item.setFlags(flags | Qt.ItemFlag.ItemIsEnabled | Qt.ItemFlag.ItemIsSelectable)
+        if locked and self.steps.currentRow() in PERSONAL_STEPS:
+            self.steps.setCurrentRow(RIDE)
+        for button in (self.hoover_button, self.contacted_button, self.rode_button):
+            button.setEnabled(not locked and not (button is self.rode_button and self._rode_logged))
+        self.locked_label.setVisible(locked)
+        self.unlock_button.setVisible(locked)
+        if self.isVisible() or locked:
+            self.refresh()
+
+    def _step_allowed(self, row: int) -> bool:
+        return not (self.locked and row in PERSONAL_STEPS)
+
     def refresh(self) -> None:
         """Read the figures and the person's lists from the store."""
+        if self.locked:
+            self.streak_label.setText("")
+            for widget in (self.reasons_list, self.remember_list, self.instead_list):
+                widget.set_items([])
+            self.people.show_people([])
+            self.write.clear_shown()
+            return
         summary = self.tracker.summary()
         if summary.started:
             self.streak_label.setText(

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from nocontact_desktop.core.clock import Clock
+from nocontact_desktop.core.privacy.discretion import DEFAULT_FACE, FACES, QUICK_EXIT_SHORTCUT
 from nocontact_desktop.core.settings import setting_named
 from nocontact_desktop.core.storage.store import SupportPerson
 from nocontact_desktop.ui import calm_style
@@ -27,6 +28,8 @@ class OnboardingAnswers:
     support_people: list[SupportPerson]
     start_at_login: bool
     commitment_delay: str = "none"  # a choice of the commitment_delay setting
+    discreet: bool = False  # "Could the other person see this computer?" — yes
+    face: str = DEFAULT_FACE
 
 
 class OnboardingDialog(QtWidgets.QDialog):
@@ -35,7 +38,7 @@ class OnboardingDialog(QtWidgets.QDialog):
     def __init__(self, clock: Clock, parent: QtWidgets.QWidget | None = None) -> None:
         super().__init__(parent)
         self._clock = clock
-        self.setWindowTitle("Welcome to No Contact")
+        self.setWindowTitle("Welcome")
         calm_style.calm(self)
         self.setMinimumWidth(600)
         outer = QtWidgets.QVBoxLayout(self)
@@ -87,6 +90,32 @@ class OnboardingDialog(QtWidgets.QDialog):
         why.setObjectName("muted")
         layout.addWidget(why)
 
+        # Issue 14: someone else may share or reach this computer.
+        layout.addWidget(QtWidgets.QLabel("Could the other person see this computer?"))
+        self.discreet_no = QtWidgets.QRadioButton("No")
+        self.discreet_yes = QtWidgets.QRadioButton(
+            "Yes, or I am not sure — use a neutral name and icon"
+        )
+        self.discreet_no.setChecked(True)
+        self.face_combo = QtWidgets.QComboBox()
+        for look in FACES:
+            self.face_combo.addItem(f"Look like “{look.name}”", look.key)
+        self.face_combo.setEnabled(False)
+        self.discreet_yes.toggled.connect(self.face_combo.setEnabled)
+        discreet_row = QtWidgets.QHBoxLayout()
+        discreet_row.addWidget(self.discreet_no)
+        discreet_row.addWidget(self.discreet_yes)
+        discreet_row.addWidget(self.face_combo)
+        discreet_row.addStretch(1)
+        layout.addLayout(discreet_row)
+        quick = QtWidgets.QLabel(
+            f"Anytime: press Esc three times, or {QUICK_EXIT_SHORTCUT}, and every window hides "
+            "at once. You can set a PIN in Settings."
+        )
+        quick.setWordWrap(True)
+        quick.setObjectName("muted")
+        layout.addWidget(quick)
+
         self.login_check = QtWidgets.QCheckBox("Start No Contact when I log in")
         self.login_check.setChecked(True)
         layout.addWidget(self.login_check)
@@ -125,4 +154,6 @@ class OnboardingDialog(QtWidgets.QDialog):
             people,
             self.login_check.isChecked(),
             str(self.commitment_combo.currentData()),
+            self.discreet_yes.isChecked(),
+            str(self.face_combo.currentData()),
         )
