@@ -21,6 +21,7 @@ from nocontact_desktop.ui.privacy.discreet import Discretion, PrivacyFilter, hid
 from nocontact_desktop.ui.qt import QtCore, QtWidgets
 from nocontact_desktop.ui.single_instance import SingleInstance
 from nocontact_desktop.ui.tray.icon import app_icon, day_icon, face_icon
+from nocontact_desktop.ui.tray.menu import TrayMenu
 
 if TYPE_CHECKING:
     from nocontact_desktop.core.blocking.reconcile import Reconciled
@@ -88,8 +89,8 @@ class TrayApp(QtCore.QObject):
         self.privacy_filter.install()
         self.app_lock: LockController | None = None
         self.tray = QtWidgets.QSystemTrayIcon(self._idle_icon(), self)
-        self.menu = QtWidgets.QMenu()
-        self._build_menu()
+        self.menu = TrayMenu(self.discretion.text)
+        self._wire_menu()
         self.tray.setContextMenu(self.menu)
         self.tray.activated.connect(self._on_tray_activated)
         self._tray_wait_started = 0.0
@@ -129,26 +130,22 @@ class TrayApp(QtCore.QObject):
 
     # -- building ---------------------------------------------------------------------------
 
-    def _build_menu(self) -> None:
-        text = self.discretion.text
-        self.title_action = self.menu.addAction(text("menu.title_unstarted"))
-        self.title_action.setEnabled(False)
-        self.menu.addSeparator()
-        self.emergency_action = self.menu.addAction(text("menu.emergency"))
-        self.emergency_action.triggered.connect(self.open_emergency)
-        self.hoover_action = self.menu.addAction(text("menu.hoover"))
-        self.hoover_action.triggered.connect(self.log_hoover)
-        self.slip_action = self.menu.addAction(text("menu.slip"))
-        self.slip_action.triggered.connect(self.log_slip)
-        self.menu.addSeparator()
-        self.open_action = self.menu.addAction(text("menu.open"))
-        self.open_action.triggered.connect(self.open_main_window)
-        self.unlock_action = self.menu.addAction("Unlock my notes…")
-        self.unlock_action.triggered.connect(self.unlock)
-        self.unlock_action.setVisible(False)
-        self.menu.addSeparator()
-        self.quit_action = self.menu.addAction(text("menu.quit"))
-        self.quit_action.triggered.connect(self.quit)
+    def _wire_menu(self) -> None:
+        menu = self.menu
+        # The app answers the menu; the names below are kept for the features and tests.
+        self.title_action = menu.title_action
+        self.emergency_action = menu.emergency_action
+        self.hoover_action = menu.hoover_action
+        self.slip_action = menu.slip_action
+        self.open_action = menu.open_action
+        self.unlock_action = menu.unlock_action
+        self.quit_action = menu.quit_action
+        menu.emergency_requested.connect(self.open_emergency)
+        menu.hoover_requested.connect(self.log_hoover)
+        menu.slip_requested.connect(self.log_slip)
+        menu.open_requested.connect(self.open_main_window)
+        menu.unlock_requested.connect(self.unlock)
+        menu.quit_requested.connect(self.quit)
 
     # -- privacy (issue 14) -----------------------------------------------------------------
 
@@ -199,11 +196,7 @@ class TrayApp(QtCore.QObject):
     def apply_discretion(self) -> None:
         """Discreet mode changed (settings, a quick exit, reopening): everything follows now."""
         text = self.discretion.text
-        self.emergency_action.setText(text("menu.emergency"))
-        self.hoover_action.setText(text("menu.hoover"))
-        self.slip_action.setText(text("menu.slip"))
-        self.open_action.setText(text("menu.open"))
-        self.quit_action.setText(text("menu.quit"))
+        self.menu.reword(text)
         self.discretion.apply_app_name()
         self.discretion.retitle_all()
         self._show_count(self.tracker.summary())
