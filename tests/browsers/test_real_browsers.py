@@ -52,17 +52,9 @@ DOH_READS_HOSTS_AT_START = bypass(
     "Firefox with DNS over HTTPS reads /etc/hosts only at start-up: a name blocked later "
     "resolves through DoH to the real site until Firefox restarts"
 )
-TRAILING_DOT = bypass(
-    "'www.instagram.com.' (trailing dot) matches no hosts line: the browser asks DNS and "
-    "loads the real site"
-)
 ECH_DROPPED = bypass(
     "with ECH offered, Firefox's hello carries only the outer name "
     "public.ech-frontend.example; the listener drops it as 'not blocked', no blocked_hit"
-)
-IPV4_LINES_ONLY = bypass(
-    "a helper started with --listen-address 127.0.0.1 writes IPv4 lines only; IPv6-only "
-    "lookups (AAAA) go to DNS and load the real site"
 )
 KEPT_ALIVE = bypass(
     "a connection the browser kept alive from before the block keeps serving the site; "
@@ -87,9 +79,8 @@ BLOCKED = [
     case("chromium-doh-secure", browser="chromium", flow="blocked", chromium_doh="secure"),
     case("chromium-doh-automatic", browser="chromium", flow="blocked",
          chromium_doh="automatic"),
-    case("firefox-trailing-dot", TRAILING_DOT, browser="firefox", flow="blocked",
-         url=TRAILING_DOT_URL),
-    case("chromium-trailing-dot", TRAILING_DOT, browser="chromium", flow="blocked",
+    case("firefox-trailing-dot", browser="firefox", flow="blocked", url=TRAILING_DOT_URL),
+    case("chromium-trailing-dot", browser="chromium", flow="blocked",
          url=TRAILING_DOT_URL),
     case("firefox-ech-trr2", browser="firefox", flow="blocked", ech=True, trr_mode=2),
     case("chromium-ech-doh-secure", browser="chromium", flow="blocked", ech=True,
@@ -102,7 +93,7 @@ BLOCKED = [
          flow="block-after-start", ech=True, trr_mode=2),
     case("chromium-doh-ech-block-after-start", browser="chromium", flow="block-after-start",
          ech=True, chromium_doh="secure"),
-    case("firefox-ipv6-only", IPV4_LINES_ONLY, browser="firefox", flow="blocked",
+    case("firefox-ipv6-only", browser="firefox", flow="blocked",
          ipv6_only=True, listen=["127.0.0.1"]),
     case("chromium-ipv6-only", browser="chromium", flow="blocked", ipv6_only=True,
          listen=["127.0.0.1"]),
@@ -211,12 +202,6 @@ def test_pass_opens_at_once_and_ends_on_time(standin: RunCase, spec: dict[str, A
     _assert_blocked(report, report["navigation"])
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=AssertionError,
-    reason="issue 15: a helper started with --listen-address 127.0.0.1 writes IPv4 lines "
-    "only; wget -6 asks DNS for the AAAA record and loads the real site",
-)
 def test_glibc_clients_on_an_ipv6_only_network(standin: RunCase) -> None:
     for tool in ("curl", "wget"):
         if shutil.which(tool) is None:
