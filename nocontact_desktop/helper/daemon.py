@@ -207,7 +207,9 @@ def default_listener_factory(
 ) -> ListenerLike:
     """The real loopback listener on the configured addresses and ports."""
     return Listener(
-        addresses=config.listen_addresses,
+        # Both families always: the hosts file maps every name to both (DESIGN §4); an
+        # address this machine lacks is skipped by the listener.
+        addresses=hosts_section.with_both_families(config.listen_addresses),
         http_port=config.http_port,
         https_port=config.https_port,
         lookup=lookup,
@@ -957,16 +959,18 @@ class HelperDaemon:
         age = max(0.0, self._clock.monotonic() - hit.at_monotonic)
         at = self._clock.now() - timedelta(seconds=age)
         log.debug("helper: hit on %s (%s)", hit.domain, hit.protocol)
-        self._publish(
-            {
-                "event": "blocked_hit",
-                "domain": hit.domain,
-                "matched": hit.matched,
-                "port": hit.port,
-                "protocol": hit.protocol,
-                "at": iso_utc(at),
-            }
-        )
+        event: dict[str, Any] = {
+            "event": "blocked_hit",
+            "domain": hit.domain,
+            "matched": hit.matched,
+            "port": hit.port,
+            "protocol": hit.protocol,
+            "at": iso_utc(at),
+        }
+        if hit.unlisted:
+            # An ECH outer name or no SNI: "a site on your list", name unknown (DESIGN §4).
+            event["unlisted"] = True
+        self._publish(event)
 
     def _publish(self, event: dict[str, Any]) -> None:
         event.setdefault("at", iso_utc(self._clock.now()))
@@ -1099,7 +1103,10 @@ class HelperDaemon:
         # verified by reading back, journaled when in place) and retries if someone edits
         # the file meanwhile. Refuses a path another user could redirect.
         outcome = hosts_section.sync_file(
-            path, sorted(names), self.config.listen_addresses, journal=self._journal
+            path,
+            sorted(names),
+            hosts_section.with_both_families(self.config.listen_addresses),
+            journal=self._journal,
         )
         changed, found = outcome.changed, outcome.found
         signature = _file_signature(path)

@@ -2,9 +2,10 @@
 
 Blocked names resolve to loopback (DESIGN §4), so a browser that tries one connects here. On the
 HTTPS port the listener reads the TLS ClientHello, takes the SNI name and closes the connection
-(no certificate, no TLS answer). On the HTTP port it reads the request head, takes the Host and
-answers with a fixed page. Each name the ``lookup`` says is blocked becomes a
-:class:`BlockedHit` passed to ``on_hit`` in the event-loop thread.
+(no certificate, no TLS answer); a hello without a listed name (an Encrypted Client Hello's
+outer name, no SNI) is reported too, as ``unlisted``. On the HTTP port it reads the request
+head, takes the Host and answers with a fixed page. Each name the ``lookup`` says is blocked
+becomes a :class:`BlockedHit` passed to ``on_hit`` in the event-loop thread.
 
 Any local process can connect, so every connection is bounded: a short first-byte deadline (a
 browser sends its ClientHello or request at once), a total read deadline (slow clients cannot
@@ -68,13 +69,18 @@ class BlockedHit:
 
     ``domain`` is the name as requested (lower-case, no trailing dot); ``matched`` is the
     blocklist entry ``lookup`` matched it to; ``port`` is the local port it arrived on.
+
+    ``unlisted``: a TLS hello that names no listed site (an Encrypted Client Hello's outer
+    name, or no SNI at all). Only blocked names resolve to loopback, so it is still an attempt
+    on "a site on your list" (DESIGN §4); ``domain`` and ``matched`` are then None.
     """
 
-    domain: str
-    matched: str
+    domain: str | None
+    matched: str | None
     port: int
     protocol: Protocol
     at_monotonic: float
+    unlisted: bool = False
 
 
 @dataclass(slots=True)
@@ -85,8 +91,8 @@ class ListenerStats:
     - ``rejected_overload``: dropped to make room for a newer one while ``max_connections``
       were open (the oldest silent connection goes first);
     - ``hits``: the name was blocked and ``on_hit`` was called;
-    - ``ignored``: a well-formed request whose name is not blocked or absent, or a client that
-      closed without sending anything;
+    - ``ignored``: a well-formed HTTP request whose Host is not blocked or absent, or a client
+      that closed without sending anything (a TLS hello without a listed name is a hit);
     - ``timeouts``: the read deadline passed before the ClientHello / request head was whole;
     - ``parse_failures``: bytes that are not a ClientHello / request head, too many bytes, or a
       client that closed or reset half-way;
@@ -248,26 +254,27 @@ class _Connection(asyncio.Protocol):
 
     def _decide(self, name: str | None) -> None:
         listener = self._listener
-        if name is None:
-            self._finish("ignored")
-            return
         try:
-            matched = listener._lookup(name)
+            matched = listener._lookup(name) if name is not None else None
         except Exception as exc:  # a caller's bug must not kill the listener
             log.error("listener: lookup raised %s", type(exc).__name__)
             self._finish("errors", abort=True)
             return
-        if matched is None:
+        unlisted = matched is None
+        if unlisted and self._protocol != "https":
             log.debug("listener: %s is not blocked", name)
             self._finish("ignored")
             return
         port = self._local_port()
+        # A TLS hello without a listed name (an ECH outer name, no SNI) still came here
+        # because a blocked name resolved to loopback: it counts as an attempt (DESIGN §4).
         hit = BlockedHit(
-            domain=name,
+            domain=None if unlisted else name,
             matched=matched,
             port=port,
             protocol=self._protocol,
             at_monotonic=listener._clock(),
+            unlisted=unlisted,
         )
         log.debug("listener: blocked name %s (%s) on port %d", name, matched, port)
         answered = False

@@ -52,10 +52,6 @@ DOH_READS_HOSTS_AT_START = bypass(
     "Firefox with DNS over HTTPS reads /etc/hosts only at start-up: a name blocked later "
     "resolves through DoH to the real site until Firefox restarts"
 )
-ECH_DROPPED = bypass(
-    "with ECH offered, Firefox's hello carries only the outer name "
-    "public.ech-frontend.example; the listener drops it as 'not blocked', no blocked_hit"
-)
 KEPT_ALIVE = bypass(
     "a connection the browser kept alive from before the block keeps serving the site; "
     "nothing closes it"
@@ -87,7 +83,7 @@ BLOCKED = [
          chromium_doh="secure"),
     # Browsers skip the HTTPS record for names in the hosts file when they start; a block
     # added later is a name they still ask the record for, and so send an ECH hello.
-    case("firefox-ech-block-after-start", ECH_DROPPED, browser="firefox",
+    case("firefox-ech-block-after-start", browser="firefox",
          flow="block-after-start", ech=True),
     case("firefox-trr2-ech-block-after-start", DOH_READS_HOSTS_AT_START, browser="firefox",
          flow="block-after-start", ech=True, trr_mode=2),

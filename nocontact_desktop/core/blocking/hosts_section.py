@@ -11,8 +11,9 @@ The section is a block of lines between two marker lines::
 
 One name per line (Windows reads at most nine names per line; one is also the easiest to
 check), names sorted, each name once per address in two spellings: as it is and with its
-trailing dot (``instagram.com.``), which resolvers look up as a different name. Everything outside the section is kept byte
-for byte: line endings, encoding, comments, a missing final newline.
+trailing dot (``instagram.com.``), which resolvers look up as a different name. Everything
+outside the section is kept byte for byte: line endings, encoding, comments, a missing final
+newline.
 
 Placement and exact removal
     A new section is appended at the end of the file; an existing one is replaced where it is.
