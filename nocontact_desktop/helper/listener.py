@@ -36,7 +36,7 @@ import logging
 import socket
 import sys
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import asdict, dataclass
 from typing import Literal
 
@@ -48,7 +48,13 @@ log = logging.getLogger(__name__)
 
 Protocol = Literal["https", "http"]
 # How a connection ended; each is a counter of ListenerStats.
-Outcome = Literal["rejected_overload", "hits", "ignored", "timeouts", "parse_failures", "errors"]
+Outcome = Literal[
+    "rejected_overload", "hits", "ignored", "timeouts", "parse_failures", "errors", "spliced"
+]
+# A pass's connection to the real site: how long its connect may take, and the most kept.
+_UPSTREAM_CONNECT_SECONDS = 5.0
+_MAX_SPLICED = 1024
+_STANDARD_PORTS: dict[str, int] = {"https": 443, "http": 80}
 
 # bind() errors that mean "this machine has no such address" (e.g. IPv6 switched off): the
 # address is skipped with a warning. Any other error (port taken, no permission) is fatal.
@@ -96,7 +102,9 @@ class ListenerStats:
     - ``timeouts``: the read deadline passed before the ClientHello / request head was whole;
     - ``parse_failures``: bytes that are not a ClientHello / request head, too many bytes, or a
       client that closed or reset half-way;
-    - ``errors``: ``lookup`` / ``on_hit`` or the listener's own code raised (a bug, logged).
+    - ``errors``: ``lookup`` / ``on_hit`` or the listener's own code raised (a bug, logged);
+    - ``spliced``: a name on a pass, handed through to the real site (see
+      :meth:`Listener.enable_splice`).
     """
 
     accepted: int = 0
@@ -106,6 +114,7 @@ class ListenerStats:
     rejected_overload: int = 0
     errors: int = 0
     parse_failures: int = 0
+    spliced: int = 0
 
     def as_dict(self) -> dict[str, int]:
         """The counters by name (for status replies and logs)."""
@@ -120,6 +129,7 @@ class ListenerStats:
             + self.timeouts
             + self.parse_failures
             + self.errors
+            + self.spliced
         )
 
 
@@ -139,8 +149,8 @@ def _check_port(port: int, what: str) -> int:
 class _Connection(asyncio.Protocol):
     """One accepted connection: gather bytes until a name can be read, then decide and close."""
 
-    __slots__ = ("_buffer", "_done", "_drained", "_listener", "_next_parse_at", "_protocol",
-                 "_started", "_timer", "_transport")
+    __slots__ = ("_buffer", "_done", "_drained", "_extra", "_listener", "_next_parse_at",
+                 "_protocol", "_splicing", "_started", "_timer", "_transport", "_upstream")
 
     def __init__(self, listener: Listener, protocol: Protocol) -> None:
         self._listener = listener
@@ -152,6 +162,9 @@ class _Connection(asyncio.Protocol):
         self._drained = 0
         self._timer: asyncio.TimerHandle | None = None
         self._started = 0.0
+        self._extra = bytearray()  # bytes past the cap, kept for a splice
+        self._splicing = False
+        self._upstream: asyncio.Transport | None = None
 
     # asyncio.Protocol callbacks ------------------------------------------------------------
 
@@ -170,6 +183,12 @@ class _Connection(asyncio.Protocol):
         self._timer = loop.call_later(first, self._on_deadline)
 
     def data_received(self, data: bytes) -> None:
+        if self._splicing:
+            if self._upstream is not None:
+                self._upstream.write(data)
+            else:
+                self._extra += data
+            return
         if self._done:
             # Decided already: what else the client sends is dropped, up to a limit.
             self._drained += len(data)
@@ -201,7 +220,19 @@ class _Connection(asyncio.Protocol):
             self._finish("ignored" if not self._buffer else "parse_failures")
         return False
 
+    def pause_writing(self) -> None:
+        if self._upstream is not None:
+            self._upstream.pause_reading()
+
+    def resume_writing(self) -> None:
+        if self._upstream is not None and not self._upstream.is_closing():
+            self._upstream.resume_reading()
+
     def connection_lost(self, exc: Exception | None) -> None:
+        if self._splicing:
+            self._listener._spliced.pop(self, None)
+            if self._upstream is not None:
+                self._upstream.close()
         if self._timer is not None:
             self._timer.cancel()
             self._timer = None
@@ -219,6 +250,7 @@ class _Connection(asyncio.Protocol):
         before = len(self._buffer)
         # Keep at most the limit; a parse at the limit that still wants more is INVALID.
         self._buffer += data[: limit - before]
+        self._extra += data[limit - before :]
         if self._protocol == "https":
             self._take_tls()
         elif before == 0 or len(self._buffer) >= limit or _may_end_head(self._buffer, before):
@@ -260,6 +292,16 @@ class _Connection(asyncio.Protocol):
             log.error("listener: lookup raised %s", type(exc).__name__)
             self._finish("errors", abort=True)
             return
+        if name is not None and matched is None and listener._passing is not None:
+            try:
+                on_pass = listener._passing(name)
+            except Exception as exc:  # a caller's bug must not kill the listener
+                log.error("listener: passing raised %s", type(exc).__name__)
+                self._finish("errors", abort=True)
+                return
+            if on_pass is not None:
+                self._splice(name, on_pass)
+                return
         unlisted = matched is None
         if unlisted and self._protocol != "https":
             log.debug("listener: %s is not blocked", name)
@@ -288,6 +330,83 @@ class _Connection(asyncio.Protocol):
             self._finish("errors", linger=answered)
             return
         self._finish("hits", linger=answered)
+
+    def _splice(self, name: str, key: str) -> None:
+        """A name on a pass: connect to the real site and hand the bytes through both ways.
+
+        Nothing is decrypted: the ClientHello (or request head) read so far is sent on as it
+        came. The connection is kept under ``key`` so that the pass's end cuts it.
+        """
+        listener = self._listener
+        self._done = True
+        self._splicing = True
+        listener._count("spliced")
+        listener._release(self)  # no longer a hello being read: out of the bounded pool
+        while len(listener._spliced) >= _MAX_SPLICED:
+            next(iter(listener._spliced)).cut()
+        listener._spliced[self] = key
+        if self._timer is not None:
+            self._timer.cancel()
+            self._timer = None
+        payload = bytes(self._buffer) + bytes(self._extra)
+        self._buffer = bytearray()
+        self._extra = bytearray()
+        if self._transport is not None:
+            self._transport.pause_reading()
+        task = asyncio.ensure_future(self._connect_upstream(name, payload))
+        listener._tasks.add(task)
+        task.add_done_callback(listener._tasks.discard)
+
+    async def _connect_upstream(self, name: str, payload: bytes) -> None:
+        listener = self._listener
+        loop = asyncio.get_running_loop()
+        port = _STANDARD_PORTS[self._protocol]
+        upstream: asyncio.Transport | None = None
+        try:
+            assert listener._resolve is not None
+            addresses = await loop.run_in_executor(None, listener._resolve, name)
+            for address in addresses:
+                if self._transport is None or self._transport.is_closing():
+                    return
+                try:
+                    made, _ = await asyncio.wait_for(
+                        loop.create_connection(lambda: _Upstream(self), address, port),
+                        _UPSTREAM_CONNECT_SECONDS,
+                    )
+                except (OSError, TimeoutError) as error:
+                    log.debug("listener: pass connection to %s failed: %s", address, error)
+                    continue
+                upstream = made
+                break
+        except Exception as exc:  # resolving failed: the browser sees a closed connection
+            log.warning("listener: pass connection failed: %s", type(exc).__name__)
+        if upstream is None:
+            log.debug("listener: no way to the real %s", name)
+            self.cut()
+            return
+        if self._transport is None or self._transport.is_closing():
+            upstream.abort()
+            return
+        self._upstream = upstream
+        upstream.write(payload + bytes(self._extra))
+        self._extra = bytearray()
+        self._transport.resume_reading()
+
+    def cut(self) -> None:
+        """End a spliced connection at once, both sides (the pass is over)."""
+        self._listener._spliced.pop(self, None)
+        if self._upstream is not None:
+            self._upstream.abort()
+        if self._transport is not None:
+            self._transport.abort()
+
+    def _upstream_data(self, data: bytes) -> None:
+        if self._transport is not None and not self._transport.is_closing():
+            self._transport.write(data)
+
+    def _upstream_closed(self) -> None:
+        if self._transport is not None and not self._transport.is_closing():
+            self._transport.close()
 
     def _local_port(self) -> int:
         if self._transport is None:
@@ -355,6 +474,34 @@ class _Connection(asyncio.Protocol):
             self._transport.abort()
 
 
+class _Upstream(asyncio.Protocol):
+    """The pass's connection to the real site: bytes go back to the browser's connection."""
+
+    def __init__(self, client: _Connection) -> None:
+        self._client = client
+        self._transport: asyncio.Transport | None = None
+
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        assert isinstance(transport, asyncio.Transport)
+        self._transport = transport
+
+    def data_received(self, data: bytes) -> None:
+        self._client._upstream_data(data)
+
+    def pause_writing(self) -> None:
+        client = self._client._transport
+        if client is not None and not client.is_closing():
+            client.pause_reading()
+
+    def resume_writing(self) -> None:
+        client = self._client._transport
+        if client is not None and not client.is_closing():
+            client.resume_reading()
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        self._client._upstream_closed()
+
+
 class Listener:
     """TCP listener on loopback for the HTTPS and HTTP ports; reports hits on blocked names.
 
@@ -409,7 +556,37 @@ class Listener:
         # Insertion-ordered: the oldest first. ``_silent`` holds those that sent nothing yet.
         self._active: dict[_Connection, None] = {}
         self._silent: dict[_Connection, None] = {}
+        # Passes (off until enable_splice): name -> its pass key; spliced connections by age.
+        self._passing: Callable[[str], str | None] | None = None
+        self._resolve: Callable[[str], list[str]] | None = None
+        self._spliced: dict[_Connection, str] = {}
+        self._tasks: set[asyncio.Future[None]] = set()
         self.stats = ListenerStats()
+
+    def enable_splice(
+        self, passing: Callable[[str], str | None], resolve: Callable[[str], list[str]]
+    ) -> None:
+        """Hand connections for names on a pass through to the real site (issue 15).
+
+        ``passing(name)`` gives the pass key of a name on a pass (else None); ``resolve(name)``
+        its real addresses, without the hosts file (run in a worker thread). Each spliced
+        connection is kept under its key until :meth:`cut` ends it.
+        """
+        self._passing = passing
+        self._resolve = resolve
+
+    def cut(self, keys: Iterable[str]) -> int:
+        """End every spliced connection of these pass keys at once; how many were cut."""
+        wanted = frozenset(keys)
+        doomed = [conn for conn, key in self._spliced.items() if key in wanted]
+        for conn in doomed:
+            conn.cut()
+        return len(doomed)
+
+    @property
+    def spliced_connections(self) -> int:
+        """Connections handed through to real sites right now."""
+        return len(self._spliced)
 
     @property
     def bound(self) -> list[tuple[str, int]]:
@@ -482,6 +659,10 @@ class Listener:
             server.close()
         for connection in list(self._active):
             connection.abort()
+        for spliced in list(self._spliced):
+            spliced.cut()
+        for task in list(self._tasks):
+            task.cancel()
         for server in servers:
             await server.wait_closed()
         self._bound = []

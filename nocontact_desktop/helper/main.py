@@ -25,6 +25,7 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
+from nocontact_desktop.core.blocking.browser_policies import PolicyFile
 from nocontact_desktop.core.clock import SystemClock
 from nocontact_desktop.core.errors import BadInput
 from nocontact_desktop.helper.daemon import HelperConfig, HelperDaemon, HelperStartError
@@ -153,6 +154,20 @@ class ServiceDaemon(HelperDaemon):
         await super().stop()
 
 
+def _policy_files(config: HelperConfig) -> list[PolicyFile]:
+    """The browsers' system policy files the helper keeps (issue 15).
+
+    Only a helper that manages this machine's own hosts file writes them: one started on
+    another file (tests, a trial run) must not change the browsers of the machine.
+    """
+    from nocontact_desktop import platform  # noqa: PLC0415 - the composition root
+
+    here = platform.current()
+    if Path(config.hosts_file) != Path(here.helper_hosts_path()):
+        return []
+    return list(here.browser_policy_files())
+
+
 def _configure_logging(debug: bool) -> None:
     handler = logging.StreamHandler(sys.stderr)
     handler.setFormatter(logging.Formatter("nocontact-helper %(levelname)s %(message)s"))
@@ -176,7 +191,7 @@ def run_helper(argv: Sequence[str] | None = None) -> int:
     except SystemExit as done:  # --help
         return done.code if isinstance(done.code, int) else EXIT_OK
     _configure_logging(args.debug)
-    daemon = ServiceDaemon(config, SystemClock())
+    daemon = ServiceDaemon(config, SystemClock(), policy_files=_policy_files(config))
     try:
         asyncio.run(daemon.run())
     except (HelperStartError, SocketSetupError) as error:

@@ -71,7 +71,7 @@ def test_the_helper_repairs_an_interrupted_write_when_it_starts() -> None:
         new = apply_section(old, ["a.org"])
         # What a kill between the in-place write and the truncate leaves: new head, old tail.
         mix = new + old[len(new) :]
-        assert b"mple.com\n# <<< No Contact" in mix and mix not in (old, new)
+        assert b"mple.com.\n# <<< No Contact" in mix and mix not in (old, new)
         helper.hosts.write_bytes(mix)
         helper.state_dir.mkdir(mode=0o700)
         from nocontact_desktop.core.atomic_file import _write_journal
