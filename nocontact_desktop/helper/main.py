@@ -85,6 +85,13 @@ def add_run_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--no-listener", action="store_true", help="do not run the loopback listener"
     )
+    parser.add_argument(
+        "--browser-policies",
+        choices=("auto", "on", "off"),
+        default="auto",
+        help="write the browsers' system policies (DNS over HTTPS off): auto = only when "
+        "managing this machine's own hosts file (no --hosts-file given)",
+    )
     parser.add_argument("--debug", action="store_true", help="verbose log (includes names)")
     # Test knobs, hidden from --help (see the module documentation).
     parser.add_argument("--pass-minute-seconds", type=float, default=60.0, help=argparse.SUPPRESS)
@@ -154,18 +161,19 @@ class ServiceDaemon(HelperDaemon):
         await super().stop()
 
 
-def _policy_files(config: HelperConfig) -> list[PolicyFile]:
+def _policy_files(choice: str, hosts_file: Path | None) -> list[PolicyFile]:
     """The browsers' system policy files the helper keeps (issue 15).
 
-    Only a helper that manages this machine's own hosts file writes them: one started on
-    another file (tests, a trial run) must not change the browsers of the machine.
+    ``auto``: only a helper that manages this machine's own hosts file (started without
+    ``--hosts-file``, as the service is) writes them; one started on another file (tests,
+    trial runs) must never change the browsers of the machine. ``on`` forces them (a test in
+    a private mount namespace with throwaway policy folders), ``off`` never writes them.
     """
+    if choice == "off" or (choice == "auto" and hosts_file is not None):
+        return []
     from nocontact_desktop import platform  # noqa: PLC0415 - the composition root
 
-    here = platform.current()
-    if Path(config.hosts_file) != Path(here.helper_hosts_path()):
-        return []
-    return list(here.browser_policy_files())
+    return list(platform.current().browser_policy_files())
 
 
 def _configure_logging(debug: bool) -> None:
@@ -191,7 +199,9 @@ def run_helper(argv: Sequence[str] | None = None) -> int:
     except SystemExit as done:  # --help
         return done.code if isinstance(done.code, int) else EXIT_OK
     _configure_logging(args.debug)
-    daemon = ServiceDaemon(config, SystemClock(), policy_files=_policy_files(config))
+    daemon = ServiceDaemon(
+        config, SystemClock(), policy_files=_policy_files(args.browser_policies, args.hosts_file)
+    )
     try:
         asyncio.run(daemon.run())
     except (HelperStartError, SocketSetupError) as error:

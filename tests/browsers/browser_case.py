@@ -53,7 +53,7 @@ class CliHelper(RunningHelper):
             *NOCONTACT, "helper", "run",
             "--hosts-file", str(self.hosts), "--socket", str(self.socket),
             "--state-dir", str(self.state_dir), "--tamper-check-interval", "0.2",
-            "--debug", *listen, *self.extra, *more,
+            "--debug", "--browser-policies", "on", *listen, *self.extra, *more,
         ]  # fmt: skip
 
 
