@@ -599,6 +599,12 @@ def cmd_hosts_remove(ctx: Context) -> int:
     if changed:
         current_platform().flush_dns_cache()
     ctx.out(f"{path}: {'section removed' if changed else 'no No Contact section in it'}")
+    here = current_platform()
+    if path == Path(here.helper_hosts_path()):
+        # This machine's blocks are gone: so are the browsers' policies the helper wrote.
+        taken = _remove_browser_policies(here)
+        if taken:
+            ctx.out(f"browser policies removed: {', '.join(taken)}")
     return EXIT_OK
 
 
@@ -713,13 +719,28 @@ def cmd_helper_install(ctx: Context) -> int:
     return EXIT_OK if result.on else EXIT_FAILURE
 
 
+def _remove_browser_policies(here: Any) -> list[str]:
+    """As root: take the helper's browser policies out, each file back as it was."""
+    if getattr(os, "geteuid", lambda: -1)() != 0:
+        return []
+    from nocontact_desktop.helper.browser_policies import remove_policies
+    return remove_policies(here.browser_policy_files(), here.helper_state_dir())
+
+
 def cmd_helper_uninstall(ctx: Context) -> int:
     from nocontact_desktop.platform import current as current_platform
+    here = current_platform()
+    # The browsers' policies go with the blocks (issue 15): taken out by the root process
+    # (a user's run elevates and comes back here as root) while the originals the helper
+    # kept are still in its state folder, and once more after it stopped, in case it wrote
+    # them again meanwhile (then its own keys are taken out of what it finds).
+    _remove_browser_policies(here)
     try:
-        current_platform().uninstall_helper(_nocontact_program())
+        here.uninstall_helper(_nocontact_program())
     except HelperServiceError as err:
         _warn(str(err))
         return EXIT_FAILURE
+    _remove_browser_policies(here)
     ctx.out("The helper is removed; the sites it blocked open again.")
     return EXIT_OK
 

@@ -62,6 +62,15 @@ def _forget(state_dir: Path, target: Path) -> None:
         base.with_suffix(suffix).unlink(missing_ok=True)
 
 
+def _holds_ours(policy: PolicyFile, current: bytes) -> bool:
+    if policy.kind == "firefox":
+        try:
+            return rules.firefox_holds_ours(current)
+        except BadInput:
+            return False
+    return current == rules.chromium_policy()
+
+
 def apply_policies(files: Iterable[PolicyFile], state_dir: Path) -> list[str]:
     """Make every file carry our policies; returns the paths changed. Never raises for one
     file: a folder that cannot be written is logged and the others are still done."""
@@ -99,6 +108,8 @@ def remove_policies(files: Iterable[PolicyFile], state_dir: Path) -> list[str]:
             if current is None:
                 _forget(state_dir, target)
                 continue
+            if not known and not _holds_ours(policy, current):
+                continue  # never written by us (or already given back): not ours to touch
             if policy.kind == "firefox":
                 result = rules.firefox_without_ours(current, original, policy.path)
             else:

@@ -57,11 +57,13 @@ from typing import Any, Final, Protocol
 
 from nocontact_desktop.core.atomic_file import recover_interrupted_write, write_private
 from nocontact_desktop.core.blocking import hosts_section
+from nocontact_desktop.core.blocking.browser_policies import PolicyFile
 from nocontact_desktop.core.blocking.domains import normalize_domain
 from nocontact_desktop.core.clock import BootClock, Clock, SystemClock
 from nocontact_desktop.core.commitment.elapsed import ElapsedMark, resume_elapsed
 from nocontact_desktop.core.commitment.rules import (
     PASS_WINDOW_MINUTES,
+    PENDING_KINDS,
     REFLECT_VALID_SECONDS,
     Commitment,
     split_change,
@@ -87,8 +89,10 @@ from nocontact_desktop.core.helper_link.protocol import (
     SetCommitment,
     Subscribe,
 )
+from nocontact_desktop.helper.browser_policies import apply_policies, remove_policies
 from nocontact_desktop.helper.ipc_server import EventHub, IpcServer, PeerSocket
 from nocontact_desktop.helper.listener import BlockedHit, Listener
+from nocontact_desktop.helper.upstream_dns import UpstreamResolver
 
 log = logging.getLogger(__name__)
 
@@ -207,7 +211,9 @@ def default_listener_factory(
 ) -> ListenerLike:
     """The real loopback listener on the configured addresses and ports."""
     return Listener(
-        addresses=config.listen_addresses,
+        # Both families always: the hosts file maps every name to both (DESIGN §4); an
+        # address this machine lacks is skipped by the listener.
+        addresses=hosts_section.with_both_families(config.listen_addresses),
         http_port=config.http_port,
         https_port=config.https_port,
         lookup=lookup,
@@ -313,8 +319,13 @@ class HelperDaemon:
         flush_dns: Callable[[], object] | None = None,
         listener_factory: ListenerFactory | None = default_listener_factory,
         boot_clock: BootClock | None = None,
+        policy_files: Iterable[PolicyFile] = (),
     ) -> None:
         self.config = config
+        # The browsers' system policy files (from the composition root, helper/main.py):
+        # written while anything is blocked and the commitment keeps them on (issue 15).
+        self._policy_files: tuple[PolicyFile, ...] = tuple(policy_files)
+        self._policies_on: bool | None = None
         self._clock = clock
         if boot_clock is None:
             boot_clock = clock if isinstance(clock, BootClock) else SystemClock()
@@ -429,6 +440,7 @@ class HelperDaemon:
             async with self._lock:
                 await self._save_state()
                 result = await self._sync()
+                await self._sync_policies()
         except Exception as error:
             await self._ipc.close()
             raise HelperStartError(f"cannot write {self.config.hosts_file}: {error}") from error
@@ -483,12 +495,19 @@ class HelperDaemon:
         listener = self._listener_factory(
             self.config, self.lookup, self._on_hit, self._clock.monotonic
         )
+        enable_splice = getattr(listener, "enable_splice", None)
+        if enable_splice is not None:
+            # Passes: names stay on loopback and the listener hands their connections through
+            # to the real site, so that the pass's end can cut them all (issue 15).
+            enable_splice(self.passing, UpstreamResolver().resolve)
         try:
             await listener.start()
         except OSError as error:
             # Blocking through the hosts file still works; only the dialog will not appear.
             self._listener_error = str(error)
             log.error("helper: listener not running: %s", error)
+            async with self._lock:  # passes go back to taking names out of the section
+                await self._sync()
             return
         self._listener = listener
 
@@ -545,9 +564,11 @@ class HelperDaemon:
             self._blocklist = names | held
             for name in [n for n in self._passes if n not in self._blocklist]:
                 del self._passes[name]  # no longer listed: nothing left to pass
+                self._cut([name])
             self._recompute_active()
             await self._save_state()
             result = await self._sync_or_fail()
+            await self._sync_policies()
             self._schedule_expiry()
             self._schedule_pending()
         count = len(self._blocklist)
@@ -658,6 +679,7 @@ class HelperDaemon:
                     self._new_pending(kind, subject_for(key, value), key=key, value=value)
                 )
             await self._save_state()
+            await self._sync_policies()
             self._schedule_pending()
         if applied:
             log.info("helper: commitment tightened or set: %s", ", ".join(sorted(applied)))
@@ -840,6 +862,7 @@ class HelperDaemon:
                     await self._sync()
                 except Exception as error:
                     self._note_error("hosts file", error)  # the tick retries
+                await self._sync_policies()
                 self._schedule_expiry()
             self._schedule_pending()
         for entry in due:
@@ -889,6 +912,7 @@ class HelperDaemon:
                 del self._passes[name]
             if ended:
                 self._recompute_active()
+                self._cut(ended)
                 await self._save_state()
                 await self._sync_or_fail()
                 self._schedule_expiry()
@@ -935,7 +959,7 @@ class HelperDaemon:
             "section": {
                 "state": _state_name(hosts_section.section_state(data)),
                 "names": len(on_disk) if on_disk is not None else None,
-                "matches": (on_disk or frozenset()) == self._active,
+                "matches": (on_disk or frozenset()) == self._section_names(),
             },
             "listener": listener,
             "subscribers": self.hub.subscriber_count,
@@ -953,20 +977,42 @@ class HelperDaemon:
         key = name.lower().rstrip(".")
         return key if key in self._active else None
 
+    def passing(self, name: str) -> str | None:
+        """The pass ``name`` is on (its listed name), or None."""
+        key = name.lower().rstrip(".")
+        return key if key in self._passes else None
+
+    def _splices(self) -> bool:
+        """Whether names on a pass stay in the section (the listener hands them through)."""
+        return self._listener_factory is not None and self._listener_error is None
+
+    def _section_names(self) -> frozenset[str]:
+        return self._blocklist if self._splices() else self._active
+
+    def _cut(self, names: Iterable[str]) -> None:
+        """End every connection handed through for these names (their pass is over)."""
+        cut = getattr(self._listener, "cut", None)
+        if cut is not None:
+            count = cut(names)
+            if count:
+                log.info("helper: %d connections of ended passes cut", count)
+
     def _on_hit(self, hit: BlockedHit) -> None:
         age = max(0.0, self._clock.monotonic() - hit.at_monotonic)
         at = self._clock.now() - timedelta(seconds=age)
         log.debug("helper: hit on %s (%s)", hit.domain, hit.protocol)
-        self._publish(
-            {
-                "event": "blocked_hit",
-                "domain": hit.domain,
-                "matched": hit.matched,
-                "port": hit.port,
-                "protocol": hit.protocol,
-                "at": iso_utc(at),
-            }
-        )
+        event: dict[str, Any] = {
+            "event": "blocked_hit",
+            "domain": hit.domain,
+            "matched": hit.matched,
+            "port": hit.port,
+            "protocol": hit.protocol,
+            "at": iso_utc(at),
+        }
+        if hit.unlisted:
+            # An ECH outer name or no SNI: "a site on your list", name unknown (DESIGN §4).
+            event["unlisted"] = True
+        self._publish(event)
 
     def _publish(self, event: dict[str, Any]) -> None:
         event.setdefault("at", iso_utc(self._clock.now()))
@@ -1016,6 +1062,7 @@ class HelperDaemon:
                 for name in due:
                     del self._passes[name]
                 self._recompute_active()
+                self._cut(due)  # at once: the hosts file is not what ends a pass
                 await self._save_state()
                 try:
                     await self._sync()
@@ -1079,7 +1126,7 @@ class HelperDaemon:
     async def _sync(self) -> SyncResult:
         """Make the section equal the active names (caller holds the lock)."""
         loop = asyncio.get_running_loop()
-        result = await loop.run_in_executor(self._io, self._sync_blocking, self._active)
+        result = await loop.run_in_executor(self._io, self._sync_blocking, self._section_names())
         self._last_stat.signature = result.signature
         return result
 
@@ -1099,7 +1146,10 @@ class HelperDaemon:
         # verified by reading back, journaled when in place) and retries if someone edits
         # the file meanwhile. Refuses a path another user could redirect.
         outcome = hosts_section.sync_file(
-            path, sorted(names), self.config.listen_addresses, journal=self._journal
+            path,
+            sorted(names),
+            hosts_section.with_both_families(self.config.listen_addresses),
+            journal=self._journal,
         )
         changed, found = outcome.changed, outcome.found
         signature = _file_signature(path)
@@ -1109,6 +1159,38 @@ class HelperDaemon:
             except Exception as error:  # a stale cache is no reason to fail the write
                 log.warning("helper: DNS cache flush failed: %s", type(error).__name__)
         return SyncResult(changed, found, signature)
+
+    # ------------------------------------------------------------------ browser policies
+
+    def policies_wanted(self) -> bool:
+        """Policies stay while anything is listed, unless the commitment turned them off."""
+        return bool(self._blocklist) and self._commitment.browser_policies == 1
+
+    async def _sync_policies(self) -> None:
+        """Write or take out the browsers' policies (caller holds the lock); never raises.
+
+        Writing is idempotent and cheap (each file is compared first); a file that cannot be
+        written is logged by :mod:`nocontact_desktop.helper.browser_policies`.
+        """
+        if not self._policy_files:
+            return
+        wanted = self.policies_wanted()
+        change = apply_policies if wanted else remove_policies
+        loop = asyncio.get_running_loop()
+        try:
+            changed = await loop.run_in_executor(
+                self._io, change, self._policy_files, self.config.state_dir
+            )
+        except Exception as error:  # policies are a second line: blocking goes on
+            self._note_error("browser policies", error)
+            return
+        if changed or wanted != self._policies_on:
+            log.info(
+                "helper: browser policies %s (%d files changed)",
+                "in place" if wanted else "removed",
+                len(changed),
+            )
+        self._policies_on = wanted
 
     # ------------------------------------------------------------------ state file
 
@@ -1252,18 +1334,15 @@ def _parse_commitment_parts(document: Mapping[str, Any], loaded: _LoadedState) -
     values = document["commitment"]
     if not isinstance(values, dict):
         raise TypeError("commitment is not an object")
-    loaded.commitment = Commitment(**{key: values[key] for key in Commitment().as_dict()})
+    # A state written before browser policies were part of the commitment: they are on.
+    defaults = Commitment().as_dict()
+    loaded.commitment = Commitment(**{key: values.get(key, defaults[key]) for key in defaults})
     pending: list[_Pending] = []
     raw_pending = document["pending"]
     if not isinstance(raw_pending, list):
         raise TypeError("pending is not a list")
     for item in raw_pending:
-        if not isinstance(item, dict) or item.get("kind") not in {
-            "unblock",
-            "delay",
-            "pass_max",
-            "passes_per_day",
-        }:
+        if not isinstance(item, dict) or item.get("kind") not in PENDING_KINDS:
             raise TypeError("pending change has the wrong shape")
         key, value = item.get("key"), item.get("value")
         if item["kind"] != "unblock":

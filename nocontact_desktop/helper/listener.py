@@ -2,9 +2,10 @@
 
 Blocked names resolve to loopback (DESIGN §4), so a browser that tries one connects here. On the
 HTTPS port the listener reads the TLS ClientHello, takes the SNI name and closes the connection
-(no certificate, no TLS answer). On the HTTP port it reads the request head, takes the Host and
-answers with a fixed page. Each name the ``lookup`` says is blocked becomes a
-:class:`BlockedHit` passed to ``on_hit`` in the event-loop thread.
+(no certificate, no TLS answer); a hello without a listed name (an Encrypted Client Hello's
+outer name, no SNI) is reported too, as ``unlisted``. On the HTTP port it reads the request
+head, takes the Host and answers with a fixed page. Each name the ``lookup`` says is blocked
+becomes a :class:`BlockedHit` passed to ``on_hit`` in the event-loop thread.
 
 Any local process can connect, so every connection is bounded: a short first-byte deadline (a
 browser sends its ClientHello or request at once), a total read deadline (slow clients cannot
@@ -35,7 +36,7 @@ import logging
 import socket
 import sys
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import asdict, dataclass
 from typing import Literal
 
@@ -47,7 +48,13 @@ log = logging.getLogger(__name__)
 
 Protocol = Literal["https", "http"]
 # How a connection ended; each is a counter of ListenerStats.
-Outcome = Literal["rejected_overload", "hits", "ignored", "timeouts", "parse_failures", "errors"]
+Outcome = Literal[
+    "rejected_overload", "hits", "ignored", "timeouts", "parse_failures", "errors", "spliced"
+]
+# A pass's connection to the real site: how long its connect may take, and the most kept.
+_UPSTREAM_CONNECT_SECONDS = 5.0
+_MAX_SPLICED = 1024
+_STANDARD_PORTS: dict[str, int] = {"https": 443, "http": 80}
 
 # bind() errors that mean "this machine has no such address" (e.g. IPv6 switched off): the
 # address is skipped with a warning. Any other error (port taken, no permission) is fatal.
@@ -68,13 +75,18 @@ class BlockedHit:
 
     ``domain`` is the name as requested (lower-case, no trailing dot); ``matched`` is the
     blocklist entry ``lookup`` matched it to; ``port`` is the local port it arrived on.
+
+    ``unlisted``: a TLS hello that names no listed site (an Encrypted Client Hello's outer
+    name, or no SNI at all). Only blocked names resolve to loopback, so it is still an attempt
+    on "a site on your list" (DESIGN §4); ``domain`` and ``matched`` are then None.
     """
 
-    domain: str
-    matched: str
+    domain: str | None
+    matched: str | None
     port: int
     protocol: Protocol
     at_monotonic: float
+    unlisted: bool = False
 
 
 @dataclass(slots=True)
@@ -85,12 +97,14 @@ class ListenerStats:
     - ``rejected_overload``: dropped to make room for a newer one while ``max_connections``
       were open (the oldest silent connection goes first);
     - ``hits``: the name was blocked and ``on_hit`` was called;
-    - ``ignored``: a well-formed request whose name is not blocked or absent, or a client that
-      closed without sending anything;
+    - ``ignored``: a well-formed HTTP request whose Host is not blocked or absent, or a client
+      that closed without sending anything (a TLS hello without a listed name is a hit);
     - ``timeouts``: the read deadline passed before the ClientHello / request head was whole;
     - ``parse_failures``: bytes that are not a ClientHello / request head, too many bytes, or a
       client that closed or reset half-way;
-    - ``errors``: ``lookup`` / ``on_hit`` or the listener's own code raised (a bug, logged).
+    - ``errors``: ``lookup`` / ``on_hit`` or the listener's own code raised (a bug, logged);
+    - ``spliced``: a name on a pass, handed through to the real site (see
+      :meth:`Listener.enable_splice`).
     """
 
     accepted: int = 0
@@ -100,6 +114,7 @@ class ListenerStats:
     rejected_overload: int = 0
     errors: int = 0
     parse_failures: int = 0
+    spliced: int = 0
 
     def as_dict(self) -> dict[str, int]:
         """The counters by name (for status replies and logs)."""
@@ -114,6 +129,7 @@ class ListenerStats:
             + self.timeouts
             + self.parse_failures
             + self.errors
+            + self.spliced
         )
 
 
@@ -133,8 +149,8 @@ def _check_port(port: int, what: str) -> int:
 class _Connection(asyncio.Protocol):
     """One accepted connection: gather bytes until a name can be read, then decide and close."""
 
-    __slots__ = ("_buffer", "_done", "_drained", "_listener", "_next_parse_at", "_protocol",
-                 "_started", "_timer", "_transport")
+    __slots__ = ("_buffer", "_done", "_drained", "_extra", "_listener", "_next_parse_at",
+                 "_protocol", "_splicing", "_started", "_timer", "_transport", "_upstream")
 
     def __init__(self, listener: Listener, protocol: Protocol) -> None:
         self._listener = listener
@@ -146,6 +162,9 @@ class _Connection(asyncio.Protocol):
         self._drained = 0
         self._timer: asyncio.TimerHandle | None = None
         self._started = 0.0
+        self._extra = bytearray()  # bytes past the cap, kept for a splice
+        self._splicing = False
+        self._upstream: asyncio.Transport | None = None
 
     # asyncio.Protocol callbacks ------------------------------------------------------------
 
@@ -164,6 +183,12 @@ class _Connection(asyncio.Protocol):
         self._timer = loop.call_later(first, self._on_deadline)
 
     def data_received(self, data: bytes) -> None:
+        if self._splicing:
+            if self._upstream is not None:
+                self._upstream.write(data)
+            else:
+                self._extra += data
+            return
         if self._done:
             # Decided already: what else the client sends is dropped, up to a limit.
             self._drained += len(data)
@@ -195,7 +220,19 @@ class _Connection(asyncio.Protocol):
             self._finish("ignored" if not self._buffer else "parse_failures")
         return False
 
+    def pause_writing(self) -> None:
+        if self._upstream is not None:
+            self._upstream.pause_reading()
+
+    def resume_writing(self) -> None:
+        if self._upstream is not None and not self._upstream.is_closing():
+            self._upstream.resume_reading()
+
     def connection_lost(self, exc: Exception | None) -> None:
+        if self._splicing:
+            self._listener._spliced.pop(self, None)
+            if self._upstream is not None:
+                self._upstream.close()
         if self._timer is not None:
             self._timer.cancel()
             self._timer = None
@@ -213,6 +250,7 @@ class _Connection(asyncio.Protocol):
         before = len(self._buffer)
         # Keep at most the limit; a parse at the limit that still wants more is INVALID.
         self._buffer += data[: limit - before]
+        self._extra += data[limit - before :]
         if self._protocol == "https":
             self._take_tls()
         elif before == 0 or len(self._buffer) >= limit or _may_end_head(self._buffer, before):
@@ -248,26 +286,37 @@ class _Connection(asyncio.Protocol):
 
     def _decide(self, name: str | None) -> None:
         listener = self._listener
-        if name is None:
-            self._finish("ignored")
-            return
         try:
-            matched = listener._lookup(name)
+            matched = listener._lookup(name) if name is not None else None
         except Exception as exc:  # a caller's bug must not kill the listener
             log.error("listener: lookup raised %s", type(exc).__name__)
             self._finish("errors", abort=True)
             return
-        if matched is None:
+        if name is not None and matched is None and listener._passing is not None:
+            try:
+                on_pass = listener._passing(name)
+            except Exception as exc:  # a caller's bug must not kill the listener
+                log.error("listener: passing raised %s", type(exc).__name__)
+                self._finish("errors", abort=True)
+                return
+            if on_pass is not None:
+                self._splice(name, on_pass)
+                return
+        unlisted = matched is None
+        if unlisted and self._protocol != "https":
             log.debug("listener: %s is not blocked", name)
             self._finish("ignored")
             return
         port = self._local_port()
+        # A TLS hello without a listed name (an ECH outer name, no SNI) still came here
+        # because a blocked name resolved to loopback: it counts as an attempt (DESIGN §4).
         hit = BlockedHit(
-            domain=name,
+            domain=None if unlisted else name,
             matched=matched,
             port=port,
             protocol=self._protocol,
             at_monotonic=listener._clock(),
+            unlisted=unlisted,
         )
         log.debug("listener: blocked name %s (%s) on port %d", name, matched, port)
         answered = False
@@ -281,6 +330,83 @@ class _Connection(asyncio.Protocol):
             self._finish("errors", linger=answered)
             return
         self._finish("hits", linger=answered)
+
+    def _splice(self, name: str, key: str) -> None:
+        """A name on a pass: connect to the real site and hand the bytes through both ways.
+
+        Nothing is decrypted: the ClientHello (or request head) read so far is sent on as it
+        came. The connection is kept under ``key`` so that the pass's end cuts it.
+        """
+        listener = self._listener
+        self._done = True
+        self._splicing = True
+        listener._count("spliced")
+        listener._release(self)  # no longer a hello being read: out of the bounded pool
+        while len(listener._spliced) >= _MAX_SPLICED:
+            next(iter(listener._spliced)).cut()
+        listener._spliced[self] = key
+        if self._timer is not None:
+            self._timer.cancel()
+            self._timer = None
+        payload = bytes(self._buffer) + bytes(self._extra)
+        self._buffer = bytearray()
+        self._extra = bytearray()
+        if self._transport is not None:
+            self._transport.pause_reading()
+        task = asyncio.ensure_future(self._connect_upstream(name, payload))
+        listener._tasks.add(task)
+        task.add_done_callback(listener._tasks.discard)
+
+    async def _connect_upstream(self, name: str, payload: bytes) -> None:
+        listener = self._listener
+        loop = asyncio.get_running_loop()
+        port = _STANDARD_PORTS[self._protocol]
+        upstream: asyncio.Transport | None = None
+        try:
+            assert listener._resolve is not None
+            addresses = await loop.run_in_executor(None, listener._resolve, name)
+            for address in addresses:
+                if self._transport is None or self._transport.is_closing():
+                    return
+                try:
+                    made, _ = await asyncio.wait_for(
+                        loop.create_connection(lambda: _Upstream(self), address, port),
+                        _UPSTREAM_CONNECT_SECONDS,
+                    )
+                except (OSError, TimeoutError) as error:
+                    log.debug("listener: pass connection to %s failed: %s", address, error)
+                    continue
+                upstream = made
+                break
+        except Exception as exc:  # resolving failed: the browser sees a closed connection
+            log.warning("listener: pass connection failed: %s", type(exc).__name__)
+        if upstream is None:
+            log.debug("listener: no way to the real %s", name)
+            self.cut()
+            return
+        if self._transport is None or self._transport.is_closing():
+            upstream.abort()
+            return
+        self._upstream = upstream
+        upstream.write(payload + bytes(self._extra))
+        self._extra = bytearray()
+        self._transport.resume_reading()
+
+    def cut(self) -> None:
+        """End a spliced connection at once, both sides (the pass is over)."""
+        self._listener._spliced.pop(self, None)
+        if self._upstream is not None:
+            self._upstream.abort()
+        if self._transport is not None:
+            self._transport.abort()
+
+    def _upstream_data(self, data: bytes) -> None:
+        if self._transport is not None and not self._transport.is_closing():
+            self._transport.write(data)
+
+    def _upstream_closed(self) -> None:
+        if self._transport is not None and not self._transport.is_closing():
+            self._transport.close()
 
     def _local_port(self) -> int:
         if self._transport is None:
@@ -348,6 +474,34 @@ class _Connection(asyncio.Protocol):
             self._transport.abort()
 
 
+class _Upstream(asyncio.Protocol):
+    """The pass's connection to the real site: bytes go back to the browser's connection."""
+
+    def __init__(self, client: _Connection) -> None:
+        self._client = client
+        self._transport: asyncio.Transport | None = None
+
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        assert isinstance(transport, asyncio.Transport)
+        self._transport = transport
+
+    def data_received(self, data: bytes) -> None:
+        self._client._upstream_data(data)
+
+    def pause_writing(self) -> None:
+        client = self._client._transport
+        if client is not None and not client.is_closing():
+            client.pause_reading()
+
+    def resume_writing(self) -> None:
+        client = self._client._transport
+        if client is not None and not client.is_closing():
+            client.resume_reading()
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        self._client._upstream_closed()
+
+
 class Listener:
     """TCP listener on loopback for the HTTPS and HTTP ports; reports hits on blocked names.
 
@@ -402,7 +556,37 @@ class Listener:
         # Insertion-ordered: the oldest first. ``_silent`` holds those that sent nothing yet.
         self._active: dict[_Connection, None] = {}
         self._silent: dict[_Connection, None] = {}
+        # Passes (off until enable_splice): name -> its pass key; spliced connections by age.
+        self._passing: Callable[[str], str | None] | None = None
+        self._resolve: Callable[[str], list[str]] | None = None
+        self._spliced: dict[_Connection, str] = {}
+        self._tasks: set[asyncio.Future[None]] = set()
         self.stats = ListenerStats()
+
+    def enable_splice(
+        self, passing: Callable[[str], str | None], resolve: Callable[[str], list[str]]
+    ) -> None:
+        """Hand connections for names on a pass through to the real site (issue 15).
+
+        ``passing(name)`` gives the pass key of a name on a pass (else None); ``resolve(name)``
+        its real addresses, without the hosts file (run in a worker thread). Each spliced
+        connection is kept under its key until :meth:`cut` ends it.
+        """
+        self._passing = passing
+        self._resolve = resolve
+
+    def cut(self, keys: Iterable[str]) -> int:
+        """End every spliced connection of these pass keys at once; how many were cut."""
+        wanted = frozenset(keys)
+        doomed = [conn for conn, key in self._spliced.items() if key in wanted]
+        for conn in doomed:
+            conn.cut()
+        return len(doomed)
+
+    @property
+    def spliced_connections(self) -> int:
+        """Connections handed through to real sites right now."""
+        return len(self._spliced)
 
     @property
     def bound(self) -> list[tuple[str, int]]:
@@ -475,6 +659,10 @@ class Listener:
             server.close()
         for connection in list(self._active):
             connection.abort()
+        for spliced in list(self._spliced):
+            spliced.cut()
+        for task in list(self._tasks):
+            task.cancel()
         for server in servers:
             await server.wait_closed()
         self._bound = []

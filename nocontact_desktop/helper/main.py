@@ -25,6 +25,7 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
+from nocontact_desktop.core.blocking.browser_policies import PolicyFile
 from nocontact_desktop.core.clock import SystemClock
 from nocontact_desktop.core.errors import BadInput
 from nocontact_desktop.helper.daemon import HelperConfig, HelperDaemon, HelperStartError
@@ -83,6 +84,13 @@ def add_run_arguments(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument(
         "--no-listener", action="store_true", help="do not run the loopback listener"
+    )
+    parser.add_argument(
+        "--browser-policies",
+        choices=("auto", "on", "off"),
+        default="auto",
+        help="write the browsers' system policies (DNS over HTTPS off): auto = only when "
+        "managing this machine's own hosts file (no --hosts-file given)",
     )
     parser.add_argument("--debug", action="store_true", help="verbose log (includes names)")
     # Test knobs, hidden from --help (see the module documentation).
@@ -153,6 +161,21 @@ class ServiceDaemon(HelperDaemon):
         await super().stop()
 
 
+def _policy_files(choice: str, hosts_file: Path | None) -> list[PolicyFile]:
+    """The browsers' system policy files the helper keeps (issue 15).
+
+    ``auto``: only a helper that manages this machine's own hosts file (started without
+    ``--hosts-file``, as the service is) writes them; one started on another file (tests,
+    trial runs) must never change the browsers of the machine. ``on`` forces them (a test in
+    a private mount namespace with throwaway policy folders), ``off`` never writes them.
+    """
+    if choice == "off" or (choice == "auto" and hosts_file is not None):
+        return []
+    from nocontact_desktop import platform  # noqa: PLC0415 - the composition root
+
+    return list(platform.current().browser_policy_files())
+
+
 def _configure_logging(debug: bool) -> None:
     handler = logging.StreamHandler(sys.stderr)
     handler.setFormatter(logging.Formatter("nocontact-helper %(levelname)s %(message)s"))
@@ -176,7 +199,9 @@ def run_helper(argv: Sequence[str] | None = None) -> int:
     except SystemExit as done:  # --help
         return done.code if isinstance(done.code, int) else EXIT_OK
     _configure_logging(args.debug)
-    daemon = ServiceDaemon(config, SystemClock())
+    daemon = ServiceDaemon(
+        config, SystemClock(), policy_files=_policy_files(args.browser_policies, args.hosts_file)
+    )
     try:
         asyncio.run(daemon.run())
     except (HelperStartError, SocketSetupError) as error:

@@ -55,6 +55,9 @@ HOSTS = (
     b"# the person's own line, kept as it is\n"
 )
 SITE_MARKER = "NC-STANDIN-SITE"
+# Where the helper writes Firefox's distribution policies (platform/linux.py).
+FIREFOX_INSTALL_DIRS = ("/usr/lib/firefox-esr", "/usr/lib/firefox", "/usr/lib64/firefox",
+                        "/opt/firefox")
 SITE_TITLE = "Stand-in Instagram"
 
 
@@ -133,6 +136,17 @@ def mount_files(root: Path) -> None:
     (etc / "nsswitch.conf").write_text("hosts: files dns\n")
     run("mount", "--make-rprivate", "/")
     run("mount", "--bind", str(etc), "/etc")
+    # The helper writes the browsers' policies (issue 15): in /etc (the copy above) and in
+    # each installed Firefox's distribution folder, which gets a throwaway copy too.
+    for index, install in enumerate(FIREFOX_INSTALL_DIRS):
+        distribution = Path(install) / "distribution"
+        if not distribution.is_dir():
+            continue
+        real = distribution.resolve()
+        copy = root / f"firefox-distribution-{index}"
+        run("cp", "-a", f"{real}/.", str(copy))
+        (copy / "policies.json").unlink(missing_ok=True)
+        run("mount", "--bind", str(copy), str(real))
 
 
 def make_interface() -> str:

@@ -44,33 +44,9 @@ def case(name: str, *marks: pytest.MarkDecorator, **spec: Any) -> Any:
     return pytest.param({"name": name, "grace": GRACE_SECONDS, **spec}, id=name, marks=marks)
 
 
-DOH_IGNORES_HOSTS = bypass(
-    "Firefox DNS over HTTPS with network.trr.exclude-etc-hosts=false never reads the hosts "
-    "file; the name resolves through DoH to the real site"
-)
-DOH_READS_HOSTS_AT_START = bypass(
-    "Firefox with DNS over HTTPS reads /etc/hosts only at start-up: a name blocked later "
-    "resolves through DoH to the real site until Firefox restarts"
-)
-TRAILING_DOT = bypass(
-    "'www.instagram.com.' (trailing dot) matches no hosts line: the browser asks DNS and "
-    "loads the real site"
-)
-ECH_DROPPED = bypass(
-    "with ECH offered, Firefox's hello carries only the outer name "
-    "public.ech-frontend.example; the listener drops it as 'not blocked', no blocked_hit"
-)
-IPV4_LINES_ONLY = bypass(
-    "a helper started with --listen-address 127.0.0.1 writes IPv4 lines only; IPv6-only "
-    "lookups (AAAA) go to DNS and load the real site"
-)
 KEPT_ALIVE = bypass(
     "a connection the browser kept alive from before the block keeps serving the site; "
     "nothing closes it"
-)
-FIREFOX_DNS_CACHE = bypass(
-    "Firefox's own DNS cache keeps the real address of a name it used before the block "
-    "(about 60 s); a new connection goes to the real site"
 )
 
 BLOCKED = [
@@ -78,31 +54,30 @@ BLOCKED = [
     case("chromium-system-dns", browser="chromium", flow="blocked"),
     case("firefox-trr2-exclude", browser="firefox", flow="blocked", trr_mode=2,
          exclude_etc_hosts=True),
-    case("firefox-trr2-noexclude", DOH_IGNORES_HOSTS, browser="firefox", flow="blocked",
+    case("firefox-trr2-noexclude", browser="firefox", flow="blocked",
          trr_mode=2, exclude_etc_hosts=False),
     case("firefox-trr3-exclude", browser="firefox", flow="blocked", trr_mode=3,
          exclude_etc_hosts=True),
-    case("firefox-trr3-noexclude", DOH_IGNORES_HOSTS, browser="firefox", flow="blocked",
+    case("firefox-trr3-noexclude", browser="firefox", flow="blocked",
          trr_mode=3, exclude_etc_hosts=False),
     case("chromium-doh-secure", browser="chromium", flow="blocked", chromium_doh="secure"),
     case("chromium-doh-automatic", browser="chromium", flow="blocked",
          chromium_doh="automatic"),
-    case("firefox-trailing-dot", TRAILING_DOT, browser="firefox", flow="blocked",
-         url=TRAILING_DOT_URL),
-    case("chromium-trailing-dot", TRAILING_DOT, browser="chromium", flow="blocked",
+    case("firefox-trailing-dot", browser="firefox", flow="blocked", url=TRAILING_DOT_URL),
+    case("chromium-trailing-dot", browser="chromium", flow="blocked",
          url=TRAILING_DOT_URL),
     case("firefox-ech-trr2", browser="firefox", flow="blocked", ech=True, trr_mode=2),
     case("chromium-ech-doh-secure", browser="chromium", flow="blocked", ech=True,
          chromium_doh="secure"),
     # Browsers skip the HTTPS record for names in the hosts file when they start; a block
     # added later is a name they still ask the record for, and so send an ECH hello.
-    case("firefox-ech-block-after-start", ECH_DROPPED, browser="firefox",
+    case("firefox-ech-block-after-start", browser="firefox",
          flow="block-after-start", ech=True),
-    case("firefox-trr2-ech-block-after-start", DOH_READS_HOSTS_AT_START, browser="firefox",
+    case("firefox-trr2-ech-block-after-start", browser="firefox",
          flow="block-after-start", ech=True, trr_mode=2),
     case("chromium-doh-ech-block-after-start", browser="chromium", flow="block-after-start",
          ech=True, chromium_doh="secure"),
-    case("firefox-ipv6-only", IPV4_LINES_ONLY, browser="firefox", flow="blocked",
+    case("firefox-ipv6-only", browser="firefox", flow="blocked",
          ipv6_only=True, listen=["127.0.0.1"]),
     case("chromium-ipv6-only", browser="chromium", flow="blocked", ipv6_only=True,
          listen=["127.0.0.1"]),
@@ -126,26 +101,15 @@ def while_running(marks: dict[str, pytest.MarkDecorator]) -> list[Any]:
 
 
 WHILE_RUNNING_KEPT_ALIVE = while_running(dict.fromkeys(WHILE_RUNNING_SPECS, KEPT_ALIVE))
-WHILE_RUNNING_NEW_CONNECTION = while_running(
-    {
-        "firefox-block-while-running": FIREFOX_DNS_CACHE,
-        "firefox-trr2-block-while-running": FIREFOX_DNS_CACHE,
-    }
-)
-WHILE_RUNNING_NAME_NEVER_USED = while_running(
-    {"firefox-trr2-block-while-running": DOH_READS_HOSTS_AT_START}
-)
+# The helper's Firefox policy (DoH off and locked, network.dnsCacheExpiration 1 s locked)
+# takes the DoH read-at-start-up and the 60 s DNS cache away (issue 15).
+WHILE_RUNNING_NEW_CONNECTION = while_running({})
+WHILE_RUNNING_NAME_NEVER_USED = while_running({})
 
 PASSES = [
-    case("firefox-pass-ends", bypass(
-        "at the start of a pass Firefox's DNS cache still points at loopback, where the "
-        "listener silently drops names on a pass (first 'Open anyway' load fails); after "
-        "expiry the kept-alive connection keeps serving the site"
-    ), browser="firefox", flow="pass", pass_seconds=8),
-    case("chromium-pass-ends", bypass(
-        "after the pass expires, the connection Chromium kept alive keeps serving the site"
-    ), browser="chromium", flow="pass", pass_seconds=8),
-]  # fmt: skip
+    case("firefox-pass-ends", browser="firefox", flow="pass", pass_seconds=8),
+    case("chromium-pass-ends", browser="chromium", flow="pass", pass_seconds=8),
+]
 
 
 def _assert_blocked(report: dict[str, Any], nav: dict[str, Any]) -> None:
@@ -211,12 +175,6 @@ def test_pass_opens_at_once_and_ends_on_time(standin: RunCase, spec: dict[str, A
     _assert_blocked(report, report["navigation"])
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=AssertionError,
-    reason="issue 15: a helper started with --listen-address 127.0.0.1 writes IPv4 lines "
-    "only; wget -6 asks DNS for the AAAA record and loads the real site",
-)
 def test_glibc_clients_on_an_ipv6_only_network(standin: RunCase) -> None:
     for tool in ("curl", "wget"):
         if shutil.which(tool) is None:

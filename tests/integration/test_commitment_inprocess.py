@@ -223,3 +223,64 @@ def test_pass_limits_use_the_commitment_and_a_finished_countdown(
             await daemon.stop()
 
     asyncio.run(scenario())
+
+
+def test_browser_policies_follow_the_blocklist_and_turning_them_off_waits_for_the_delay(
+    tmp_path: Path, hosts: Path, clock: ManualClock
+) -> None:
+    """Issue 15: the helper keeps the browsers' policies; switching them off is a loosening."""
+    from nocontact_desktop.core.blocking.browser_policies import PolicyFile
+
+    firefox = tmp_path / "etc" / "firefox" / "policies" / "policies.json"
+    chromium = tmp_path / "etc" / "chromium" / "policies" / "managed" / "nocontact.json"
+    files = [PolicyFile(str(firefox), "firefox"), PolicyFile(str(chromium), "chromium")]
+
+    async def scenario() -> None:
+        daemon = HelperDaemon(
+            config(tmp_path), clock, peer_uid=peer_uid, flush_dns=lambda: None,
+            policy_files=files,
+        )  # fmt: skip
+        await daemon.start()
+        try:
+            assert not firefox.exists() and not chromium.exists()  # nothing blocked yet
+            await daemon.execute(SetBlocklist(NAMES))
+            assert b"DNSOverHTTPS" in firefox.read_bytes() and chromium.exists()
+            await daemon.execute(SetCommitment(delay_minutes=60))
+            result = await daemon.execute(SetCommitment(browser_policies=0))
+            [entry] = result["added"]
+            assert entry["kind"] == "browser_policies" and entry["subject"] == "off"
+            assert firefox.exists() and chromium.exists()  # still in place: it waits
+            clock.advance(timedelta(minutes=60))
+            assert await eventually(lambda: not firefox.exists() and not chromium.exists())
+            await daemon.execute(SetCommitment(browser_policies=1))  # tightening: at once
+            assert firefox.exists() and chromium.exists()
+            await daemon.execute(SetCommitment(delay_minutes=0))  # shorter: pending
+        finally:
+            await daemon.stop()
+
+    asyncio.run(scenario())
+
+
+def test_no_blocklist_no_browser_policies(tmp_path: Path, hosts: Path, clock: ManualClock) -> None:
+    from nocontact_desktop.core.blocking.browser_policies import PolicyFile
+
+    firefox = tmp_path / "firefox" / "policies.json"
+    firefox.parent.mkdir()
+    firefox.write_bytes(b'{"policies": {"DisableAppUpdate": true}}\n')
+    original = firefox.read_bytes()
+
+    async def scenario() -> None:
+        daemon = HelperDaemon(
+            config(tmp_path), clock, peer_uid=peer_uid, flush_dns=lambda: None,
+            policy_files=[PolicyFile(str(firefox), "firefox")],
+        )  # fmt: skip
+        await daemon.start()
+        try:
+            await daemon.execute(SetBlocklist(NAMES))
+            assert firefox.read_bytes() != original
+            await daemon.execute(SetBlocklist(()))  # no delay: removed at once
+            assert firefox.read_bytes() == original  # the administrator's file, byte for byte
+        finally:
+            await daemon.stop()
+
+    asyncio.run(scenario())

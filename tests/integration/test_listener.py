@@ -176,12 +176,16 @@ def test_sni_is_normalized_before_lookup(running: RunningListener) -> None:
 
 
 @pytest.mark.parametrize("address", ADDRESSES)
-def test_unblocked_and_missing_names_are_ignored(running: RunningListener, address: str) -> None:
+def test_hellos_without_a_listed_name_are_unlisted_hits(
+    running: RunningListener, address: str
+) -> None:
+    """An ECH outer name or no SNI: only blocked names resolve here, so it is an attempt."""
     target = running.endpoint(address, "https")
     assert send_and_read_all(target, real_client_hello("example.org")) == b""
     assert send_and_read_all(target, real_client_hello(None)) == b""
-    running.wait_until(lambda: running.listener.stats.ignored == 2)
-    assert running.hits == []
+    running.wait_until(lambda: running.listener.stats.hits == 2)
+    assert running.listener.stats.ignored == 0
+    assert [(h.domain, h.matched, h.unlisted) for h in running.hits] == [(None, None, True)] * 2
     assert running.lookups == ["example.org"]  # no name, no lookup
 
 
@@ -587,8 +591,9 @@ def test_storm_of_2000_connections_in_one_second() -> None:
         assert report["http_bytes_received"] == {str(len(BLOCKED_PAGE)): sent["http_blocked"]}
         assert delta["accepted"] == 2000
         assert delta["rejected_overload"] == 0
-        assert delta["hits"] == sent["tls_blocked"] + sent["http_blocked"]
-        assert delta["ignored"] == sent["tls_unblocked"]
+        # A hello without a listed name counts as an (unlisted) attempt too.
+        assert delta["hits"] == sent["tls_blocked"] + sent["tls_unblocked"] + sent["http_blocked"]
+        assert delta["ignored"] == 0
         assert delta["timeouts"] == delta["errors"] == delta["parse_failures"] == 0
         assert report["duration_s"] < 5.0, report
         assert rss_growth_mb <= 10.0, f"RSS grew by {rss_growth_mb:.1f} MB"

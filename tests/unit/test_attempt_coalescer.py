@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from nocontact_desktop.core.reflect.coalescer import AttemptCoalescer
+from nocontact_desktop.core.reflect.coalescer import UNLISTED_SITE_KEY, AttemptCoalescer
 
 
 def test_burst_of_hits_opens_one_dialog() -> None:
@@ -43,3 +43,24 @@ def test_hits_forget_expired_sites_so_memory_stays_bounded() -> None:
         c.hit(f"site-{i}", float(i * 2))
         c.closed(f"site-{i}", float(i * 2))
     assert len(c.tracked()) <= 1
+
+
+def test_a_hit_without_a_listed_name_joins_the_named_dialog_of_the_same_load() -> None:
+    """ECH outer name / no SNI beside named hits: one attempt, one dialog (issue 15)."""
+    c = AttemptCoalescer(quiet_seconds=60)
+    assert c.hit("instagram", 0.0)
+    assert not c.hit(UNLISTED_SITE_KEY, 0.1)
+    assert c.closed("instagram", 1.0) == 2
+    assert not c.hit(UNLISTED_SITE_KEY, 30.0)  # quiet period of the named site
+    assert c.hit("app:signal", 30.0)  # apps are never folded into sites
+
+
+def test_an_unlisted_dialog_absorbs_named_hits_and_stands_alone_otherwise() -> None:
+    c = AttemptCoalescer(quiet_seconds=60)
+    assert c.hit(UNLISTED_SITE_KEY, 0.0)
+    assert not any(c.hit(UNLISTED_SITE_KEY, 0.01 * i) for i in range(1, 10))
+    assert not c.hit("instagram", 0.2)
+    assert c.hit("change:unblock", 0.3)
+    assert c.closed(UNLISTED_SITE_KEY, 1.0) == 11
+    assert not c.hit(UNLISTED_SITE_KEY, 2.0)
+    assert c.hit(UNLISTED_SITE_KEY, 61.0)

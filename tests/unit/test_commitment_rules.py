@@ -89,10 +89,16 @@ def test_a_mixed_request_splits_into_now_and_later() -> None:
 
 def test_commitment_defaults_and_bounds() -> None:
     assert Commitment().as_dict() == {
-        "delay_minutes": 0, "pass_max_minutes": 30, "passes_per_day": 3
+        "delay_minutes": 0, "pass_max_minutes": 30, "passes_per_day": 3, "browser_policies": 1
     }
     with pytest.raises(BadInput):
         Commitment(pass_max_minutes=0)
+    with pytest.raises(BadInput):
+        Commitment(browser_policies=2)
+    # Browser policies off is a loosening (it waits for the delay); on again is immediate.
+    assert split_change(Commitment(), {"browser_policies": 0})[1] == {"browser_policies": 0}
+    off = Commitment(browser_policies=0)
+    assert split_change(off, {"browser_policies": 1})[0] == {"browser_policies": 1}
     with pytest.raises(BadInput):
         Commitment(passes_per_day=True)  # type: ignore[arg-type]
 

@@ -20,6 +20,7 @@ from nocontact_desktop.core.blocking.hosts_section import (
     remove_section,
     render_section,
     section_state,
+    with_both_families,
 )
 from nocontact_desktop.core.errors import BadInput
 
@@ -31,7 +32,8 @@ BOM = b"\xef\xbb\xbf"
 def section(names: list[str], nl: bytes = b"\n", final: bool = True) -> bytes:
     lines = [BEGIN]
     for name in sorted(set(names)):
-        lines += [f"127.0.0.1 {name}".encode(), f"::1 {name}".encode()]
+        for spelling in (name, name + "."):
+            lines += [f"127.0.0.1 {spelling}".encode(), f"::1 {spelling}".encode()]
     lines.append(END)
     return nl.join(lines) + (nl if final else b"")
 
@@ -55,13 +57,33 @@ def test_render_is_sorted_deduplicated_one_name_per_line() -> None:
     rendered = render_section(["www.b.com", "A.com", "a.com", "b.com."])
     assert rendered == (
         BEGIN + b"\n"
-        b"127.0.0.1 a.com\n::1 a.com\n"
-        b"127.0.0.1 b.com\n::1 b.com\n"
-        b"127.0.0.1 www.b.com\n::1 www.b.com\n" + END + b"\n"
+        b"127.0.0.1 a.com\n::1 a.com\n127.0.0.1 a.com.\n::1 a.com.\n"
+        b"127.0.0.1 b.com\n::1 b.com\n127.0.0.1 b.com.\n::1 b.com.\n"
+        b"127.0.0.1 www.b.com\n::1 www.b.com\n127.0.0.1 www.b.com.\n::1 www.b.com.\n"
+        + END + b"\n"
     )
     assert render_section(["a.com"], ("127.0.0.2",), b"\r\n") == (
-        BEGIN + b"\r\n127.0.0.2 a.com\r\n" + END + b"\r\n"
+        BEGIN + b"\r\n127.0.0.2 a.com\r\n127.0.0.2 a.com.\r\n" + END + b"\r\n"
     )
+
+
+def test_every_name_is_written_with_and_without_its_trailing_dot() -> None:
+    """'www.a.com.' is another name to resolvers: without its own line it goes to DNS."""
+    rendered = render_section(["www.a.com"])
+    lines = rendered.splitlines()
+    assert b"127.0.0.1 www.a.com." in lines and b"::1 www.a.com." in lines
+    assert read_section_names(rendered) == frozenset({"www.a.com"})
+    assert section_state(rendered) == "ok"
+    assert apply_section(rendered, ["www.a.com"]) == rendered
+
+
+def test_both_families_are_always_written() -> None:
+    """Started with --listen-address 127.0.0.1, the section still has ::1 lines (issue 15)."""
+    assert with_both_families(["127.0.0.1"]) == ("127.0.0.1", "::1")
+    assert with_both_families(["::1"]) == ("::1", "127.0.0.1")
+    assert with_both_families(["127.0.0.2", "::1"]) == ("127.0.0.2", "::1")
+    rendered = render_section(["a.com"], with_both_families(["127.0.0.1"]))
+    assert b"::1 a.com\n" in rendered and b"::1 a.com.\n" in rendered
 
 
 def test_render_of_no_names_is_nothing() -> None:
@@ -70,7 +92,9 @@ def test_render_of_no_names_is_nothing() -> None:
 
 def test_render_canonicalises_addresses_and_drops_repeats() -> None:
     rendered = render_section(["a.com"], ("0:0:0:0:0:0:0:1", "::1", "127.0.0.1"))
-    assert rendered == BEGIN + b"\n::1 a.com\n127.0.0.1 a.com\n" + END + b"\n"
+    assert rendered == (
+        BEGIN + b"\n::1 a.com\n127.0.0.1 a.com\n::1 a.com.\n127.0.0.1 a.com.\n" + END + b"\n"
+    )
 
 
 @pytest.mark.parametrize(

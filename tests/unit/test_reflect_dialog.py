@@ -129,3 +129,14 @@ def test_after_a_slip_the_count_reads_as_a_new_beginning(qtbot: QtBot) -> None:
     qtbot.addWidget(dialog)
     texts = " ".join(label.text() for label in dialog.findChildren(QtWidgets.QLabel))
     assert "Day 0 — a new beginning" in texts and "day 0 of no contact" not in texts
+
+
+def test_an_attempt_on_an_unknown_listed_site_offers_nothing_to_open(qtbot: QtBot) -> None:
+    """An ECH outer name / no SNI: which site is unknown, so there is no "Open anyway"."""
+    from nocontact_desktop.core.reflect.coalescer import UNLISTED_SITE_KEY
+
+    unknown = Attempt(UNLISTED_SITE_KEY, "a site on your list", "on your list")
+    dialog = ReflectDialog(unknown, SUMMARY, None, 5)
+    qtbot.addWidget(dialog)
+    assert dialog.open_button.isHidden()
+    assert not dialog.close_button.isHidden()

@@ -81,3 +81,14 @@ def test_the_acknowledgement_counts_kindly() -> None:
     assert acknowledgement(2).endswith("2nd time this week.")
     assert acknowledgement(11).endswith("11th time this week.")
     assert acknowledgement(23).endswith("23rd time this week.")
+
+
+def test_a_hit_without_a_listed_name_is_a_site_on_the_list(
+    store: Store, clock: ManualClock
+) -> None:
+    """An ECH outer name or no SNI (issue 15): a site attempt with nothing to pass or open."""
+    attempt = ReflectRules(store, clock).unlisted_site_attempt()
+    assert (attempt.kind, attempt.name, attempt.detail) == (
+        "site", "a site on your list", "on your list"
+    )
+    assert attempt.domains == () and attempt.url is None

@@ -5,6 +5,8 @@ The section is a block of lines between two marker lines::
     # >>> local name overrides: managed section, do not edit >>>
     127.0.0.1 instagram.com
     ::1 instagram.com
+    127.0.0.1 instagram.com.
+    ::1 instagram.com.
     # <<< local name overrides: end of managed section <<<
 
 The markers are neutral (issue 14): every user of the computer can read the hosts file, so
@@ -13,8 +15,10 @@ they name no app and no purpose. Sections written by earlier versions, marked
 removing takes them out, repair treats both alike.
 
 One name per line (Windows reads at most nine names per line; one is also the easiest to
-check), names sorted, each name once per address. Everything outside the section is kept byte
-for byte: line endings, encoding, comments, a missing final newline.
+check), names sorted, each name once per address in two spellings: as it is and with its
+trailing dot (``instagram.com.``), which resolvers look up as a different name. Everything
+outside the section is kept byte for byte: line endings, encoding, comments, a missing final
+newline.
 
 Placement and exact removal
     A new section is appended at the end of the file; an existing one is replaced where it is.
@@ -84,6 +88,20 @@ LEGACY_BEGIN_MARKER = "# >>> No Contact: managed section, do not edit >>>"
 LEGACY_END_MARKER = "# <<< No Contact: end of managed section <<<"
 DEFAULT_ADDRESSES: tuple[str, ...] = ("127.0.0.1", "::1")
 
+
+def with_both_families(addresses: Sequence[str]) -> tuple[str, ...]:
+    """*addresses* plus ``127.0.0.1`` / ``::1`` for a family they lack (DESIGN §4).
+
+    A blocked name must map to a loopback address of each family: with an IPv4 line only, an
+    IPv6-only lookup (AAAA) finds no line and asks DNS, which answers with the real site.
+    """
+    result = list(dict.fromkeys(addresses))
+    families = {":" in address for address in result}
+    for default in DEFAULT_ADDRESSES:
+        if (":" in default) not in families:
+            result.append(default)
+    return tuple(result)
+
 SectionState = Literal["absent", "ok", "damaged"]
 
 _BEGIN_PREFIXES = (b"# >>> local name overrides", b"# >>> No Contact")
@@ -122,6 +140,9 @@ def _entry_name(line: bytes) -> str | None:
     address, space, name = text.partition(b" ")
     if not space or not name or b" " in name or not _is_our_address(address):
         return None
+    # Each name is written twice: as it is and with its trailing dot (the fully qualified
+    # spelling, which would otherwise match no line and go to DNS).
+    name = name.removesuffix(b".")
     try:
         name_text = name.decode("ascii")
     except UnicodeDecodeError:
@@ -321,7 +342,12 @@ def _render(names: list[str], addresses: list[str], newline: bytes, final_newlin
     nl = newline.decode("ascii")
     # One str built and encoded once: this runs on every write of a list of hundreds of names.
     lines = [BEGIN_MARKER]
-    lines.extend(f"{address} {name}" for name in names for address in addresses)
+    lines.extend(
+        f"{address} {spelling}"
+        for name in names
+        for spelling in (name, name + ".")
+        for address in addresses
+    )
     lines.append(END_MARKER)
     return (nl.join(lines) + (nl if final_newline else "")).encode("ascii")
 
@@ -340,7 +366,8 @@ def render_section(
     """The section exactly as it would be written, markers included, ending with *newline*.
 
     Names are validated and normalized (:class:`BadInput` otherwise), deduplicated and sorted;
-    each is mapped to every address, one line per pair. Addresses must be loopback IP literals.
+    each is mapped to every address, with and without its trailing dot, one line per pair.
+    Addresses must be loopback IP literals.
     No names gives ``b""``: an empty blocklist means no section at all.
     """
     checked_names = _checked_names(names)

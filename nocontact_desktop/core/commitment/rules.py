@@ -54,9 +54,11 @@ MAX_COUNTDOWN_SECONDS: Final = 300
 # How long a finished countdown stays good for asking a pass (then the moment starts again).
 REFLECT_VALID_SECONDS: Final = 15 * 60
 
-SettingKind = Literal["delay", "pass_max", "passes_per_day"]
-PendingKind = Literal["unblock", "delay", "pass_max", "passes_per_day"]
-PENDING_KINDS: Final[tuple[PendingKind, ...]] = ("unblock", "delay", "pass_max", "passes_per_day")
+SettingKind = Literal["delay", "pass_max", "passes_per_day", "browser_policies"]
+PendingKind = Literal["unblock", "delay", "pass_max", "passes_per_day", "browser_policies"]
+PENDING_KINDS: Final[tuple[PendingKind, ...]] = (
+    "unblock", "delay", "pass_max", "passes_per_day", "browser_policies"
+)
 Direction = Literal["tighten", "loosen", "same"]
 
 # The wire/CLI names of the commitment's values and the pending kind each one becomes.
@@ -64,11 +66,15 @@ FIELDS: Final[dict[str, SettingKind]] = {
     "delay_minutes": "delay",
     "pass_max_minutes": "pass_max",
     "passes_per_day": "passes_per_day",
+    # 1: the helper writes the browsers' system policies (DNS over HTTPS cannot route around
+    # the hosts file); 0: it takes them out. Turning them off is a loosening (DESIGN §4a).
+    "browser_policies": "browser_policies",
 }
 _BOUNDS: Final[dict[str, tuple[int, int, str]]] = {
     "delay_minutes": (0, MAX_DELAY_MINUTES, "minutes (30 days)"),
     "pass_max_minutes": (MIN_PASS_MAX, MAX_PASS_MAX, "minutes"),
     "passes_per_day": (MIN_PASSES_PER_DAY, MAX_PASSES_PER_DAY, "passes"),
+    "browser_policies": (0, 1, "(0 off, 1 on)"),
 }
 
 
@@ -89,6 +95,7 @@ RULES: Final[tuple[Rule, ...]] = (
     Rule("a pending change", "cancel it (Keep it blocked)", "-"),
     Rule("gated apps", "add an app", "remove an app, pause the gate"),
     Rule("blocking", "turn it on", "turn it off from the app"),
+    Rule("browser policies", "turn them on", "turn them off"),
 )
 
 
@@ -99,13 +106,14 @@ class Commitment:
     delay_minutes: int = 0
     pass_max_minutes: int = DEFAULT_PASS_MAX
     passes_per_day: int = DEFAULT_PASSES_PER_DAY
+    browser_policies: int = 1
 
     def __post_init__(self) -> None:
         for key in FIELDS:
             check_value(key, getattr(self, key))
 
     def as_dict(self) -> dict[str, int]:
-        """``{"delay_minutes", "pass_max_minutes", "passes_per_day"}``."""
+        """``{"delay_minutes", "pass_max_minutes", "passes_per_day", "browser_policies"}``."""
         return {key: int(getattr(self, key)) for key in FIELDS}
 
     def with_value(self, key: str, value: int) -> Commitment:
@@ -128,11 +136,11 @@ def check_value(key: str, value: object) -> int:
 def direction(key: str, current: int, proposed: int) -> Direction:
     """Whether setting ``key`` from ``current`` to ``proposed`` tightens or loosens.
 
-    A longer delay tightens; a longer pass or more passes loosen.
+    A longer delay and browser policies on tighten; a longer pass or more passes loosen.
     """
     if proposed == current:
         return "same"
-    if key == "delay_minutes":
+    if key in ("delay_minutes", "browser_policies"):
         return "tighten" if proposed > current else "loosen"
     return "tighten" if proposed < current else "loosen"
 
@@ -203,6 +211,8 @@ def describe_pending(kind: str, subject: str) -> str:
         return f"passes may last up to {subject}"
     if kind == "passes_per_day":
         return f"passes per day become {subject}"
+    if kind == "browser_policies":
+        return f"browser policies turn {subject}"
     return f"{kind} {subject}"
 
 
@@ -212,6 +222,8 @@ def subject_for(key: str, value: int) -> str:
         return format_duration(value)
     if key == "pass_max_minutes":
         return format_duration(value)
+    if key == "browser_policies":
+        return "on" if value else "off"
     return str(value)
 
 

@@ -166,6 +166,7 @@ class SetCommitment:
     delay_minutes: int | None = None
     pass_max_minutes: int | None = None
     passes_per_day: int | None = None
+    browser_policies: int | None = None
 
     def values(self) -> dict[str, int]:
         """The given values by wire name."""
@@ -173,6 +174,7 @@ class SetCommitment:
             "delay_minutes": self.delay_minutes,
             "pass_max_minutes": self.pass_max_minutes,
             "passes_per_day": self.passes_per_day,
+            "browser_policies": self.browser_policies,
         }
         return {key: value for key, value in given.items() if value is not None}
 
@@ -223,13 +225,17 @@ _ARGUMENTS: Final[dict[str, frozenset[str]]] = {
     "grant_pass": frozenset({"domains", "minutes"}),
     "revoke_pass": frozenset({"domains"}),
     "get_commitment": frozenset(),
-    "set_commitment": frozenset({"delay_minutes", "pass_max_minutes", "passes_per_day"}),
+    "set_commitment": frozenset(
+        {"delay_minutes", "pass_max_minutes", "passes_per_day", "browser_policies"}
+    ),
     "cancel_pending": frozenset({"id"}),
     "begin_reflect": frozenset({"domains", "countdown_seconds"}),
 }
 # Arguments a command may leave out (set_commitment: any, but at least one).
 _OPTIONAL: Final[dict[str, frozenset[str]]] = {
-    "set_commitment": frozenset({"delay_minutes", "pass_max_minutes", "passes_per_day"}),
+    "set_commitment": frozenset(
+        {"delay_minutes", "pass_max_minutes", "passes_per_day", "browser_policies"}
+    ),
 }
 COMMANDS: Final = frozenset(_ARGUMENTS)
 
@@ -399,7 +405,7 @@ def _set_commitment(message: Mapping[str, Any]) -> SetCommitment:
         raise ProtocolError(
             ErrorCode.BAD_REQUEST,
             "'set_commitment' needs at least one of 'delay_minutes', 'pass_max_minutes', "
-            "'passes_per_day'",
+            "'passes_per_day', 'browser_policies'",
         )
     return SetCommitment(**values)
 

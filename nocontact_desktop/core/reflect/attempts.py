@@ -15,6 +15,7 @@ from nocontact_desktop.core.blocking.blocklist import Blocklist
 from nocontact_desktop.core.blocking.targets import Target
 from nocontact_desktop.core.clock import Clock
 from nocontact_desktop.core.errors import KeyUnavailable
+from nocontact_desktop.core.reflect.coalescer import UNLISTED_SITE_KEY
 from nocontact_desktop.core.settings import Settings
 from nocontact_desktop.core.storage.store import Store
 from nocontact_desktop.core.streak.count import StreakSummary
@@ -109,6 +110,17 @@ class ReflectRules:
             kind="site",
             domains=tuple(target.domains) if target is not None else (name,),
             url=f"https://{domain}/",
+        )
+
+    @staticmethod
+    def unlisted_site_attempt() -> Attempt:
+        """A hit whose name the listener could not read (an ECH outer name, no SNI).
+
+        Only blocked names resolve to the listener, so it is "a site on your list"; which one
+        is unknown, so there is nothing to open or pass (``domains`` empty, no ``url``).
+        """
+        return Attempt(
+            key=UNLISTED_SITE_KEY, name="a site on your list", detail="on your list", kind="site"
         )
 
     @staticmethod

@@ -3,6 +3,11 @@
 Browsers retry and pages load many resources, so one attempt arrives as a burst of listener
 hits. Hits for a site whose dialog is open are folded into it; after the dialog closes, hits
 within a quiet period are counted but raise no new dialog.
+
+A hit whose site is unknown (:data:`UNLISTED_SITE_KEY`: an Encrypted Client Hello's outer name,
+no SNI) comes with the named hits of the same page load, or alone: while any site's dialog is
+open or quiet it is folded into that one, and while its own dialog is open, named hits are
+folded into it — one attempt, one dialog.
 """
 
 from __future__ import annotations
@@ -10,6 +15,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 DEFAULT_QUIET_SECONDS = 60.0
+UNLISTED_SITE_KEY = "site:unlisted"
 
 
 @dataclass
@@ -29,6 +35,14 @@ class AttemptCoalescer:
     def hit(self, key: str, now: float) -> bool:
         """Record a hit; True when it should open a new dialog for ``key``."""
         self.forget_expired(now)  # keeps memory bounded over months of hits
+        if key == UNLISTED_SITE_KEY:
+            busy = next((k for k in self._sites if _is_site(k) and k != key), None)
+            if busy is not None:  # the named dialog of this attempt is open or quiet
+                self._sites[busy].hits += 1
+                return False
+        elif _is_site(key) and self.is_open(UNLISTED_SITE_KEY):
+            self._sites[UNLISTED_SITE_KEY].hits += 1
+            return False
         site = self._sites.setdefault(key, _Site())
         site.hits += 1
         if site.dialog_open or now < site.quiet_until:
@@ -66,3 +80,8 @@ class AttemptCoalescer:
             k for k, s in self._sites.items() if not s.dialog_open and now >= s.quiet_until
         ]:
             del self._sites[key]
+
+
+def _is_site(key: str) -> bool:
+    """Site keys (target names); apps and loosening changes have prefixed keys."""
+    return not key.startswith(("app:", "change:"))

@@ -118,6 +118,8 @@ class SiteAttempts(QtCore.QObject):
 
     def _begin_reflect(self, attempt: Attempt, countdown_seconds: int) -> None:
         """The dialog appeared: the helper starts the same countdown (no pass before it ends)."""
+        if not attempt.domains:
+            return  # which site is unknown: there is no pass to prepare
         try:
             HelperClient(self.socket_path, timeout=1.0).begin_reflect(
                 list(attempt.domains), countdown_seconds
@@ -166,19 +168,29 @@ class SiteAttempts(QtCore.QObject):
         name = event.get("event")
         if name == "blocked_hit" and isinstance(event.get("domain"), str):
             self.handle_hit(event["domain"], event.get("matched"))
+        elif name == "blocked_hit" and event.get("unlisted") is True:
+            self.handle_hit(None)  # an ECH outer name or no SNI: a site on the list
         elif name in PENDING_EVENTS:
             self.reconcile()  # a pending change came, went or took effect: show it
 
-    def handle_hit(self, domain: str, matched: object = None) -> None:
-        """A blocked name was attempted: one dialog per list entry, coalesced."""
-        attempt = self.rules.site_attempt(domain, matched if isinstance(matched, str) else None)
+    def handle_hit(self, domain: str | None, matched: object = None) -> None:
+        """A blocked name was attempted: one dialog per list entry, coalesced.
+
+        ``domain`` None: the listener could not read which listed site (ECH, no SNI).
+        """
+        if domain is None:
+            attempt = self.rules.unlisted_site_attempt()
+        else:
+            attempt = self.rules.site_attempt(
+                domain, matched if isinstance(matched, str) else None
+            )
         if not self.coalescer.hit(attempt.key, self.clock.monotonic()):
             return
         self.flow.show(attempt, lambda outcome, minutes: self._decided(attempt, outcome, minutes))
 
     def _decided(self, attempt: Attempt, outcome: str, minutes: int | None) -> None:
         self.coalescer.closed(attempt.key, self.clock.monotonic())
-        if outcome != "opened" or minutes is None:
+        if outcome != "opened" or minutes is None or not attempt.domains:
             return
         try:
             HelperClient(self.socket_path).grant_pass(list(attempt.domains), minutes)

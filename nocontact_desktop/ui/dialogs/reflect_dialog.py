@@ -8,6 +8,7 @@ long (5/15/30 minutes). The dialog only reports the choice; the controller acts 
 from __future__ import annotations
 
 from nocontact_desktop.core.reflect.attempts import Attempt
+from nocontact_desktop.core.reflect.coalescer import UNLISTED_SITE_KEY
 from nocontact_desktop.core.settings import setting_named
 from nocontact_desktop.core.streak.count import StreakSummary
 from nocontact_desktop.ui import calm_style
@@ -106,6 +107,8 @@ class ReflectDialog(QtWidgets.QDialog):
         calm_style.role(self.open_button, "quiet")
         self.open_button.setAutoDefault(False)
         self.open_button.clicked.connect(self._open_clicked)
+        if self.subject.key == UNLISTED_SITE_KEY:
+            self.open_button.hide()  # which listed site is unknown (ECH): nothing to open
         self.paused_label = calm_style.label(
             "Paused while you are in another window — the wait goes on when you come back.",
             "muted",
