@@ -3,7 +3,6 @@ looks at, and checks that each window fits the screen and no control covers anot
 
 from __future__ import annotations
 
-import subprocess
 import sys
 import time
 from pathlib import Path
@@ -12,7 +11,6 @@ import pytest
 from PIL import Image
 
 from tests.helpers import xsession as xsession_module
-from tests.helpers.paths import repo_env
 from tests.helpers.xsession import xsession
 
 pytestmark = [pytest.mark.e2e, pytest.mark.skipif(sys.platform != "linux", reason="X11 only")]
@@ -55,19 +53,7 @@ def test_every_window_fits_1280x720_without_overlaps(
     shots: dict[str, Path] = {}
     overlaps: dict[str, int] = {}
     with xsession() as session:
-        env = dict(session.env)
-        env["HOME"] = str(tmp_path / "home")
-        env["XDG_RUNTIME_DIR"] = str(tmp_path / "run")
-        (tmp_path / "run").mkdir(mode=0o700)
-        log = (tmp_path / "child.log").open("wb")
-        child = subprocess.Popen(
-            [sys.executable, str(CHILD), str(tmp_path / "data")],
-            env=repo_env(env),
-            stdin=subprocess.PIPE,
-            stdout=subprocess.PIPE,
-            stderr=log,
-        )
-        session.processes.append(child)
+        child, _log = session.start_child(CHILD, tmp_path, str(tmp_path / "data"))
         assert child.stdin is not None and child.stdout is not None
         deadline = time.monotonic() + 180
         for name in SCENES:
@@ -85,7 +71,6 @@ def test_every_window_fits_1280x720_without_overlaps(
         child.wait(timeout=30)
         child.stdin.close()
         child.stdout.close()
-        log.close()
     errors = (tmp_path / "child.log").read_text()
     assert child.returncode == 0, errors
     assert "Traceback" not in errors, errors

@@ -8,7 +8,6 @@ heatmap shows kept days and slips, and nothing is red. A person looks at the PNG
 
 from __future__ import annotations
 
-import subprocess
 import sys
 import time
 from pathlib import Path
@@ -17,7 +16,6 @@ import pytest
 from PIL import Image
 
 from tests.helpers import xsession as xsession_module
-from tests.helpers.paths import repo_env
 from tests.helpers.xsession import xsession
 
 pytestmark = [pytest.mark.e2e, pytest.mark.skipif(sys.platform != "linux", reason="X11 only")]
@@ -68,19 +66,7 @@ def test_emergency_and_history_screens(
     monkeypatch.setattr(xsession_module, "SCREEN", SCREEN)
     shots: dict[str, Path] = {}
     with xsession() as session:
-        env = dict(session.env)
-        env["HOME"] = str(tmp_path / "home")
-        env["XDG_RUNTIME_DIR"] = str(tmp_path / "run")
-        (tmp_path / "run").mkdir(mode=0o700)
-        log = (tmp_path / "child.log").open("wb")
-        child = subprocess.Popen(
-            [sys.executable, str(CHILD), str(tmp_path / "data")],
-            env=repo_env(env),
-            stdin=subprocess.PIPE,
-            stdout=subprocess.PIPE,
-            stderr=log,
-        )
-        session.processes.append(child)
+        child, _log = session.start_child(CHILD, tmp_path, str(tmp_path / "data"))
         assert child.stdin is not None and child.stdout is not None
         deadline = time.monotonic() + 120
         for name in SCENES:
@@ -96,7 +82,6 @@ def test_emergency_and_history_screens(
         child.wait(timeout=30)
         child.stdin.close()
         child.stdout.close()
-        log.close()
     errors = (tmp_path / "child.log").read_text()
     assert child.returncode == 0, errors
     assert "Traceback" not in errors and "Fatal" not in errors, errors

@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import shutil
 import subprocess
+import sys
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager, suppress
@@ -64,6 +65,32 @@ class XSession:
             ["xwininfo", "-root", "-tree"], env=self.env, capture_output=True, text=True
         ).stdout
         return "trayer" in out
+
+    def start_child(
+        self, script: Path, tmp_path: Path, *args: str
+    ) -> tuple[subprocess.Popen[bytes], Path]:
+        """Run a test's child script on this display, with a private HOME and runtime folder.
+
+        Its stdin and stdout are pipes (scene by scene conversations); stderr goes to the log
+        file returned with it. The child is ended with the session.
+        """
+        from tests.helpers.paths import repo_env
+
+        env = dict(self.env)
+        env["HOME"] = str(tmp_path / "home")
+        env["XDG_RUNTIME_DIR"] = str(tmp_path / "run")
+        (tmp_path / "run").mkdir(mode=0o700, exist_ok=True)
+        log_path = tmp_path / "child.log"
+        with log_path.open("wb") as log:
+            child = subprocess.Popen(
+                [sys.executable, str(script), *args],
+                env=repo_env(env),
+                stdin=subprocess.PIPE,
+                stdout=subprocess.PIPE,
+                stderr=log,
+            )
+        self.processes.append(child)
+        return child, log_path
 
     def screenshot(self, path: Path) -> Path:
         """The whole screen as PNG."""
