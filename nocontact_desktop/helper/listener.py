@@ -87,6 +87,7 @@ class BlockedHit:
     protocol: Protocol
     at_monotonic: float
     unlisted: bool = False
+    path: str | None = None  # plain HTTP: the request path ("Open anyway" opens that page)
 
 
 @dataclass(slots=True)
@@ -282,9 +283,9 @@ class _Connection(asyncio.Protocol):
             log.debug("listener: not a usable HTTP request head: %s", http.reason)
             self._finish("parse_failures")
             return
-        self._decide(http.host)
+        self._decide(http.host, http.path)
 
-    def _decide(self, name: str | None) -> None:
+    def _decide(self, name: str | None, path: str | None = None) -> None:
         listener = self._listener
         try:
             matched = listener._lookup(name) if name is not None else None
@@ -317,6 +318,7 @@ class _Connection(asyncio.Protocol):
             protocol=self._protocol,
             at_monotonic=listener._clock(),
             unlisted=unlisted,
+            path=path,
         )
         log.debug("listener: blocked name %s (%s) on port %d", name, matched, port)
         answered = False
