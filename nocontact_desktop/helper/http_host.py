@@ -8,8 +8,8 @@ it looks at is capped; it never raises.
 
 from __future__ import annotations
 
-import re
 import dataclasses
+import re
 from dataclasses import dataclass
 
 from nocontact_desktop.helper.client_hello import ParseStatus, normalize_host_name
