@@ -362,7 +362,7 @@ class _Connection(asyncio.Protocol):
     async def _connect_upstream(self, name: str, payload: bytes) -> None:
         listener = self._listener
         loop = asyncio.get_running_loop()
-        port = _STANDARD_PORTS[self._protocol]
+        port = listener._upstream_ports[self._protocol]
         upstream: asyncio.Transport | None = None
         try:
             assert listener._resolve is not None
@@ -562,20 +562,27 @@ class Listener:
         self._passing: Callable[[str], str | None] | None = None
         self._resolve: Callable[[str], list[str]] | None = None
         self._spliced: dict[_Connection, str] = {}
+        self._upstream_ports: dict[str, int] = dict(_STANDARD_PORTS)
         self._tasks: set[asyncio.Future[None]] = set()
         self.stats = ListenerStats()
 
     def enable_splice(
-        self, passing: Callable[[str], str | None], resolve: Callable[[str], list[str]]
+        self,
+        passing: Callable[[str], str | None],
+        resolve: Callable[[str], list[str]],
+        *,
+        upstream_ports: dict[str, int] | None = None,
     ) -> None:
         """Hand connections for names on a pass through to the real site (issue 15).
 
         ``passing(name)`` gives the pass key of a name on a pass (else None); ``resolve(name)``
         its real addresses, without the hosts file (run in a worker thread). Each spliced
-        connection is kept under its key until :meth:`cut` ends it.
+        connection is kept under its key until :meth:`cut` ends it. ``upstream_ports``
+        (tests): the real site's ports by protocol, else 443 and 80.
         """
         self._passing = passing
         self._resolve = resolve
+        self._upstream_ports = dict(upstream_ports or _STANDARD_PORTS)
 
     def cut(self, keys: Iterable[str]) -> int:
         """End every spliced connection of these pass keys at once; how many were cut."""
