@@ -861,6 +861,7 @@ class HelperDaemon:
                     self._blocklist = self._blocklist - frozenset(entry.domains)
                     for name in entry.domains:
                         self._passes.pop(name, None)
+                    self._cut(entry.domains)  # unblocked now: direct connections from here on
                 elif entry.key is not None and entry.value is not None:
                     self._commitment = self._commitment.with_value(entry.key, entry.value)
             if due:
