@@ -18,8 +18,14 @@ idle sockets, and reconnecting each one we drop, only ever pushes out its own so
 real ClientHello is read. The accept loop never stalls.
 Request bytes are never logged; names only at debug level.
 
+Passes (issue 15): during a pass the names stay on loopback. With :meth:`Listener.enable_splice`
+a connection whose name is on a pass is handed through to the real site — the address comes
+from the upstream resolvers, never the hosts file; the bytes read so far (the ClientHello or
+request head) are sent on unchanged and nothing is decrypted — and kept under its pass, so
+that :meth:`Listener.cut` ends every one of them the moment the pass ends.
+
 Each accepted connection ends as exactly one of: ``rejected_overload``, ``hits``, ``ignored``,
-``timeouts``, ``parse_failures`` or ``errors`` (see :class:`ListenerStats`), counted once, in
+``timeouts``, ``parse_failures``, ``errors`` or ``spliced`` (see :class:`ListenerStats`), counted once, in
 :meth:`_Connection._finish` only. A client closing or resetting early is normal behaviour,
 never an ``error`` and never logged above debug.
 """
