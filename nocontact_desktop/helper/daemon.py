@@ -90,6 +90,7 @@ from nocontact_desktop.core.helper_link.protocol import (
     Subscribe,
 )
 from nocontact_desktop.helper.browser_policies import apply_policies, remove_policies
+from nocontact_desktop.helper.connection_reset import destroy_connections
 from nocontact_desktop.helper.ipc_server import EventHub, IpcServer, PeerSocket
 from nocontact_desktop.helper.listener import BlockedHit, Listener
 from nocontact_desktop.helper.upstream_dns import UpstreamResolver
@@ -107,6 +108,10 @@ STATE_FILE_MODE: Final = 0o600
 HOSTS_JOURNAL_NAME: Final = "hosts-write.journal"
 # The stat signature (with ctime) catches every change; this full read is only a safety net.
 FULL_CHECK_EVERY_TICKS: Final = 600
+
+
+# Newly blocked names whose real addresses are looked up to end kept-alive connections.
+MAX_RESET_NAMES = 64
 
 
 class HelperStartError(RuntimeError):
@@ -555,6 +560,7 @@ class HelperDaemon:
                     entry.domains = keep
                     entry.subject = _unblock_subject(keep)
             held = self._pending_unblock_names()
+            newly = names - self._blocklist
             dropped = self._blocklist - names - held
             if dropped and self._delay_seconds() > 0:
                 added = self._new_pending(
@@ -571,6 +577,8 @@ class HelperDaemon:
             await self._sync_policies()
             self._schedule_expiry()
             self._schedule_pending()
+        if newly:
+            self._end_kept_alive(newly)
         count = len(self._blocklist)
         log.info("helper: blocklist set: %d names (%d blocked now)", count, len(self._active))
         self._publish({"event": "blocklist_applied", "count": count, "active": len(self._active)})
@@ -853,6 +861,7 @@ class HelperDaemon:
                     self._blocklist = self._blocklist - frozenset(entry.domains)
                     for name in entry.domains:
                         self._passes.pop(name, None)
+                    self._cut(entry.domains)  # unblocked now: direct connections from here on
                 elif entry.key is not None and entry.value is not None:
                     self._commitment = self._commitment.with_value(entry.key, entry.value)
             if due:
@@ -989,6 +998,34 @@ class HelperDaemon:
     def _section_names(self) -> frozenset[str]:
         return self._blocklist if self._splices() else self._active
 
+    def _end_kept_alive(self, names: Iterable[str]) -> None:
+        """In the background: end connections browsers kept open to newly blocked names."""
+        if not self._splices():
+            return  # tests without a listener, or none running: nothing to catch them
+        task = asyncio.ensure_future(self._reset_connections(sorted(names)))
+        self._background.add(task)
+        task.add_done_callback(self._background.discard)
+
+    async def _reset_connections(self, names: list[str]) -> None:
+        loop = asyncio.get_running_loop()
+        resolver = UpstreamResolver()
+
+        def work() -> tuple[int, int]:
+            addresses: list[str] = []
+            for name in names[:MAX_RESET_NAMES]:
+                addresses += [a for a in resolver.resolve(name) if a not in addresses]
+            return len(addresses), destroy_connections(addresses)
+
+        try:
+            # Not the io worker: DNS questions may take seconds and must not delay writes.
+            found, destroyed = await loop.run_in_executor(None, work)
+        except Exception as error:  # a second line of defence: never fatal
+            log.warning("helper: kept-alive connections not ended: %s", type(error).__name__)
+            return
+        if destroyed > 0:
+            log.info("helper: %d kept-alive connections to newly blocked sites ended", destroyed)
+        log.debug("helper: %d real addresses of newly blocked names looked at", found)
+
     def _cut(self, names: Iterable[str]) -> None:
         """End every connection handed through for these names (their pass is over)."""
         cut = getattr(self._listener, "cut", None)
@@ -1009,6 +1046,8 @@ class HelperDaemon:
             "protocol": hit.protocol,
             "at": iso_utc(at),
         }
+        if hit.path is not None:
+            event["path"] = hit.path  # plain HTTP: the page that was attempted
         if hit.unlisted:
             # An ECH outer name or no SNI: "a site on your list", name unknown (DESIGN §4).
             event["unlisted"] = True

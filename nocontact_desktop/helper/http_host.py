@@ -8,6 +8,7 @@ it looks at is capped; it never raises.
 
 from __future__ import annotations
 
+import dataclasses
 import re
 from dataclasses import dataclass
 
@@ -44,6 +45,8 @@ class HostResult:
     status: ParseStatus
     host: str | None = None
     reason: str = ""
+    # The origin-form target ("/name/?x=1"), for "Open anyway"; not part of equality.
+    path: str | None = dataclasses.field(default=None, compare=False)
 
 
 def _complete(host: str | None) -> HostResult:
@@ -166,7 +169,10 @@ def parse_host(
         if version.group(1) == b"1":
             return _invalid("HTTP/1.1 request without Host")
         return _complete(None)
-    return _host_of_authority(host_value)
+    result = _host_of_authority(host_value)
+    if result.status is ParseStatus.COMPLETE and target.startswith(b"/"):
+        return HostResult(ParseStatus.COMPLETE, host=result.host, path=target.decode("ascii"))
+    return result
 
 
 # Neutral always (issue 14): anyone at the screen may see this page, so it names no app, no

@@ -18,9 +18,15 @@ idle sockets, and reconnecting each one we drop, only ever pushes out its own so
 real ClientHello is read. The accept loop never stalls.
 Request bytes are never logged; names only at debug level.
 
+Passes (issue 15): during a pass the names stay on loopback. With :meth:`Listener.enable_splice`
+a connection whose name is on a pass is handed through to the real site — the address comes
+from the upstream resolvers, never the hosts file; the bytes read so far (the ClientHello or
+request head) are sent on unchanged and nothing is decrypted — and kept under its pass, so
+that :meth:`Listener.cut` ends every one of them the moment the pass ends.
+
 Each accepted connection ends as exactly one of: ``rejected_overload``, ``hits``, ``ignored``,
-``timeouts``, ``parse_failures`` or ``errors`` (see :class:`ListenerStats`), counted once, in
-:meth:`_Connection._finish` only. A client closing or resetting early is normal behaviour,
+``timeouts``, ``parse_failures``, ``errors`` or ``spliced`` (see :class:`ListenerStats`),
+counted once, in :meth:`_Connection._finish` (or ``_splice``) only. A client closing or resetting early is normal behaviour,
 never an ``error`` and never logged above debug.
 """
 
@@ -87,6 +93,7 @@ class BlockedHit:
     protocol: Protocol
     at_monotonic: float
     unlisted: bool = False
+    path: str | None = None  # plain HTTP: the request path ("Open anyway" opens that page)
 
 
 @dataclass(slots=True)
@@ -282,9 +289,9 @@ class _Connection(asyncio.Protocol):
             log.debug("listener: not a usable HTTP request head: %s", http.reason)
             self._finish("parse_failures")
             return
-        self._decide(http.host)
+        self._decide(http.host, http.path)
 
-    def _decide(self, name: str | None) -> None:
+    def _decide(self, name: str | None, path: str | None = None) -> None:
         listener = self._listener
         try:
             matched = listener._lookup(name) if name is not None else None
@@ -317,6 +324,7 @@ class _Connection(asyncio.Protocol):
             protocol=self._protocol,
             at_monotonic=listener._clock(),
             unlisted=unlisted,
+            path=path,
         )
         log.debug("listener: blocked name %s (%s) on port %d", name, matched, port)
         answered = False
@@ -360,7 +368,7 @@ class _Connection(asyncio.Protocol):
     async def _connect_upstream(self, name: str, payload: bytes) -> None:
         listener = self._listener
         loop = asyncio.get_running_loop()
-        port = _STANDARD_PORTS[self._protocol]
+        port = listener._upstream_ports[self._protocol]
         upstream: asyncio.Transport | None = None
         try:
             assert listener._resolve is not None
@@ -560,20 +568,27 @@ class Listener:
         self._passing: Callable[[str], str | None] | None = None
         self._resolve: Callable[[str], list[str]] | None = None
         self._spliced: dict[_Connection, str] = {}
+        self._upstream_ports: dict[str, int] = dict(_STANDARD_PORTS)
         self._tasks: set[asyncio.Future[None]] = set()
         self.stats = ListenerStats()
 
     def enable_splice(
-        self, passing: Callable[[str], str | None], resolve: Callable[[str], list[str]]
+        self,
+        passing: Callable[[str], str | None],
+        resolve: Callable[[str], list[str]],
+        *,
+        upstream_ports: dict[str, int] | None = None,
     ) -> None:
         """Hand connections for names on a pass through to the real site (issue 15).
 
         ``passing(name)`` gives the pass key of a name on a pass (else None); ``resolve(name)``
         its real addresses, without the hosts file (run in a worker thread). Each spliced
-        connection is kept under its key until :meth:`cut` ends it.
+        connection is kept under its key until :meth:`cut` ends it. ``upstream_ports``
+        (tests): the real site's ports by protocol, else 443 and 80.
         """
         self._passing = passing
         self._resolve = resolve
+        self._upstream_ports = dict(upstream_ports or _STANDARD_PORTS)
 
     def cut(self, keys: Iterable[str]) -> int:
         """End every spliced connection of these pass keys at once; how many were cut."""

@@ -34,6 +34,13 @@ NOCONTACT = [sys.executable, "-m", "nocontact_desktop"]
 TARGET = "https://www.instagram.com/someone.they.were/"
 PROFILE_URL = "https://www.instagram.com/someone/"
 FRESH_URL = "https://instagram.com/someone/"  # on the blocklist, never looked up before
+OTHER_LISTED = "other-site.example"  # already on the list when the browser started
+# The Firefox policy files the helper writes on Linux (platform/linux.py).
+FIREFOX_POLICY_FILES = (
+    "/etc/firefox/policies/policies.json",
+    "/etc/firefox-esr/policies/policies.json",
+    "/usr/lib/firefox-esr/distribution/policies.json",
+)
 DOH_URI = f"https://{dns.DOH_NAME}/dns-query"
 SETTLE = 0.75  # seconds after a navigation in which late hits still count for it
 QTYPES = {dns.TYPE_A: "A", dns.TYPE_AAAA: "AAAA", dns.TYPE_HTTPS: "HTTPS"}
@@ -134,7 +141,14 @@ class Case:
         self.helper = CliHelper(self.dir / "helper", listen, extra)
         self.helper.root.mkdir()
         self.helper.start()
-        self.helper.client().set_blocklist([])
+        # A person whose list already had something when the browser started (the browsers read
+        # their policies at start-up only): an unrelated listed name, unless the case says no.
+        if self.spec.get("listed_before", True) and self.spec["flow"] in (
+            "block-while-running", "block-after-start"
+        ):
+            self.helper.client().set_blocklist([OTHER_LISTED])
+        else:
+            self.helper.client().set_blocklist([])
         self.events = Events(self.helper.socket, self.dir / "events.err")
         client = self.helper.client()
         if not wait_for(lambda: client.get_state()["subscribers"] >= 1, 10, 0.05):
@@ -148,6 +162,13 @@ class Case:
         return time.perf_counter()
 
     def start_browser(self) -> None:
+        only = self.spec.get("policy_only")
+        if only is not None:
+            # Which Firefox policy file does this Firefox read? Leave only one in place.
+            for path in FIREFOX_POLICY_FILES:
+                if path != only:
+                    Path(path).unlink(missing_ok=True)
+            self.report["policy_files_left"] = [p for p in FIREFOX_POLICY_FILES if Path(p).exists()]
         home = self.dir / "home"
         home.mkdir()
         ca = self.root / "ca.pem"

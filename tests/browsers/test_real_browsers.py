@@ -44,9 +44,14 @@ def case(name: str, *marks: pytest.MarkDecorator, **spec: Any) -> Any:
     return pytest.param({"name": name, "grace": GRACE_SECONDS, **spec}, id=name, marks=marks)
 
 
-KEPT_ALIVE = bypass(
-    "a connection the browser kept alive from before the block keeps serving the site; "
-    "nothing closes it"
+NOT_READ = bypass(
+    "Debian's firefox-esr reads /etc/firefox/policies and its distribution folder, not "
+    "/etc/firefox-esr/policies (written too, for builds that do); alone, it changes nothing"
+)
+POLICIES_AT_START = bypass(
+    "Firefox reads its policies only at start-up: with nothing on the list when it started, "
+    "the helper had written none yet, and its DNS over HTTPS (mode 2, hosts file read at "
+    "start-up only) resolves a name blocked later to the real site until Firefox restarts"
 )
 
 BLOCKED = [
@@ -77,6 +82,20 @@ BLOCKED = [
          flow="block-after-start", ech=True, trr_mode=2),
     case("chromium-doh-ech-block-after-start", browser="chromium", flow="block-after-start",
          ech=True, chromium_doh="secure"),
+    # Which policy file Debian's firefox-esr reads: only that one left before it starts.
+    case("firefox-trr2-noexclude-policy-etc-firefox", browser="firefox", flow="blocked",
+         trr_mode=2, exclude_etc_hosts=False,
+         policy_only="/etc/firefox/policies/policies.json"),
+    case("firefox-trr2-noexclude-policy-etc-firefox-esr", NOT_READ, browser="firefox",
+         flow="blocked",
+         trr_mode=2, exclude_etc_hosts=False,
+         policy_only="/etc/firefox-esr/policies/policies.json"),
+    case("firefox-trr2-noexclude-policy-distribution", browser="firefox", flow="blocked",
+         trr_mode=2, exclude_etc_hosts=False,
+         policy_only="/usr/lib/firefox-esr/distribution/policies.json"),
+    # Nothing listed when Firefox started: no policy was in place for it to read.
+    case("firefox-trr2-first-block-after-start", POLICIES_AT_START, browser="firefox",
+         flow="block-after-start", trr_mode=2, listed_before=False),
     case("firefox-ipv6-only", browser="firefox", flow="blocked",
          ipv6_only=True, listen=["127.0.0.1"]),
     case("chromium-ipv6-only", browser="chromium", flow="blocked", ipv6_only=True,
@@ -100,7 +119,8 @@ def while_running(marks: dict[str, pytest.MarkDecorator]) -> list[Any]:
     ]  # fmt: skip
 
 
-WHILE_RUNNING_KEPT_ALIVE = while_running(dict.fromkeys(WHILE_RUNNING_SPECS, KEPT_ALIVE))
+# The helper destroys established sockets to the real addresses of newly blocked names.
+WHILE_RUNNING_KEPT_ALIVE = while_running({})
 # The helper's Firefox policy (DoH off and locked, network.dnsCacheExpiration 1 s locked)
 # takes the DoH read-at-start-up and the 60 s DNS cache away (issue 15).
 WHILE_RUNNING_NEW_CONNECTION = while_running({})

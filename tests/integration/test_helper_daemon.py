@@ -485,6 +485,7 @@ def test_a_tls_client_hello_to_a_blocked_name_reaches_a_subscriber(helper: Runni
         assert page.startswith(b"HTTP/1.")
         hit = events.wait("blocked_hit")
         assert hit["domain"] == "instagram.com" and hit["protocol"] == "http"
+        assert hit["path"] == "/"  # "Open anyway" opens the page that was attempted
     # The unrelated name counts as an unlisted attempt (only blocked names resolve here);
     # the name on a pass is handed through to the real site, never a hit.
     assert [

@@ -629,3 +629,53 @@ def test_fast_clients_get_one_outcome_each_and_no_error(caplog: pytest.LogCaptur
         assert [r.getMessage() for r in caplog.records if r.levelno >= logging.WARNING] == []
     finally:
         handle.close()
+
+
+def test_a_name_on_a_pass_is_spliced_to_the_real_site_and_cut_when_the_pass_ends() -> None:
+    """Issue 15: bytes go through unchanged both ways; cut() ends the connection at once."""
+    upstream = socket.create_server(("127.0.0.1", 0))
+    upstream_port = upstream.getsockname()[1]
+    received: list[bytes] = []
+    accepted: list[socket.socket] = []
+
+    def serve() -> None:
+        conn, _ = upstream.accept()
+        accepted.append(conn)
+        conn.settimeout(5)
+        data = b""
+        while b"PING" not in data:
+            data += conn.recv(65536)
+        received.append(data)
+        conn.sendall(b"PONG")
+        with contextlib.suppress(OSError):
+            conn.recv(1)  # until the listener cuts it
+
+    thread = threading.Thread(target=serve, daemon=True)
+    thread.start()
+    handle = RunningListener()
+    handle.listener.enable_splice(
+        lambda name: "pass.example" if name == "pass.example" else None,
+        lambda name: ["127.0.0.1"],
+        upstream_ports={"https": upstream_port, "http": upstream_port},
+    )
+    handle.start()
+    try:
+        hello = real_client_hello("pass.example")
+        with socket.create_connection(handle.endpoint("127.0.0.1", "https"), timeout=5) as sock:
+            sock.sendall(hello)
+            sock.sendall(b"PING")
+            assert sock.recv(4) == b"PONG"
+            assert received[0] == hello + b"PING"  # the hello as it came, nothing decrypted
+            assert handle.listener.spliced_connections == 1
+            assert handle.run(_cut(handle.listener, ["pass.example"])) == 1
+            assert sock.recv(1) == b""  # closed at once, no wait for the browser
+        assert handle.listener.stats.spliced == 1 and handle.hits == []
+    finally:
+        handle.close()
+        upstream.close()
+        for conn in accepted:
+            conn.close()
+
+
+async def _cut(listener: Listener, keys: list[str]) -> int:
+    return listener.cut(keys)

@@ -193,3 +193,12 @@ def test_blocked_page_is_a_complete_calm_http_response() -> None:
     assert revealing(body.decode("utf-8")) == []
     assert len(BLOCKED_PAGE) < 2048
     body.decode("utf-8")
+
+
+def test_the_origin_form_path_is_kept_for_open_anyway() -> None:
+    """Issue 15: "Open anyway" opens the page that was attempted over plain HTTP."""
+    head = b"GET /someone/?hl=en HTTP/1.1\r\nHost: www.instagram.com\r\n\r\n"
+    result = parse_host(head)
+    assert (result.host, result.path) == ("www.instagram.com", "/someone/?hl=en")
+    absolute = parse_host(b"GET http://x.com/a HTTP/1.1\r\nHost: x.com\r\n\r\n")
+    assert (absolute.host, absolute.path) == ("x.com", None)

@@ -92,3 +92,15 @@ def test_a_hit_without_a_listed_name_is_a_site_on_the_list(
         "site", "a site on your list", "on your list"
     )
     assert attempt.domains == () and attempt.url is None
+
+
+def test_open_anyway_opens_the_attempted_page() -> None:
+    """Issue 15: HTTP hits carry the path the listener saw; HTTPS ones only the host."""
+    from nocontact_desktop.core.reflect.attempts import attempted_url
+
+    assert attempted_url("www.instagram.com", "/jordan.r/?hl=en") == (
+        "http://www.instagram.com/jordan.r/?hl=en"
+    )
+    assert attempted_url("www.instagram.com") == "https://www.instagram.com/"
+    assert attempted_url("x.com", "//evil.example/") == "https://x.com/"
+    assert attempted_url("x.com", "/a b") == "https://x.com/"

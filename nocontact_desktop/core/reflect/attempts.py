@@ -79,6 +79,23 @@ class SiteDirectory:
         return self._by_name.get(name)
 
 
+def attempted_url(domain: str, path: str | None = None) -> str:
+    """What "Open anyway" opens: ``http://host/path`` when the path is known (plain HTTP),
+    else ``https://host/``. A path that is not a plain origin-form path is not used."""
+    if path is not None and _is_plain_path(path):
+        return f"http://{domain}{path}"
+    return f"https://{domain}/"
+
+
+def _is_plain_path(path: str) -> bool:
+    return (
+        path.startswith("/")
+        and not path.startswith("//")
+        and len(path) <= 2048
+        and all(33 <= ord(ch) < 127 for ch in path)
+    )
+
+
 def site_name(name: str) -> str:
     """How a site is named to the person: ``www.`` dropped."""
     return name[4:] if name.startswith("www.") else name
@@ -99,8 +116,14 @@ class ReflectRules:
         self.tracker = Tracker(store, clock)
         self.sites = SiteDirectory(store)
 
-    def site_attempt(self, domain: str, matched: str | None = None) -> Attempt:
-        """The attempt for a listener hit on ``domain`` (``matched``: the listed name)."""
+    def site_attempt(
+        self, domain: str, matched: str | None = None, path: str | None = None
+    ) -> Attempt:
+        """The attempt for a listener hit on ``domain`` (``matched``: the listed name).
+
+        ``path``: the request path the listener saw on plain HTTP; "Open anyway" then opens
+        that very page. Over HTTPS only the name is known: the attempted host is opened.
+        """
         name = matched or domain
         target = self.sites.lookup(name)
         return Attempt(
@@ -109,7 +132,7 @@ class ReflectRules:
             detail=_detail(target),
             kind="site",
             domains=tuple(target.domains) if target is not None else (name,),
-            url=f"https://{domain}/",
+            url=attempted_url(domain, path),
         )
 
     @staticmethod

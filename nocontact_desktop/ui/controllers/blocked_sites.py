@@ -8,6 +8,9 @@ second — and the Blocked page says that blocking is off.
 from __future__ import annotations
 
 import logging
+import os
+import shlex
+import subprocess
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -37,7 +40,39 @@ PENDING_EVENTS = frozenset(
 OpenUrl = Callable[[str], None]
 
 
+def browser_commands(url: str, browser_env: str | None) -> list[list[str]]:
+    """The commands ``$BROWSER`` names for ``url``, in order (``:``-separated; ``%s`` is the
+    URL, else it goes last), as the convention of xdg-open and Python's webbrowser has it."""
+    commands: list[list[str]] = []
+    for entry in (browser_env or "").split(os.pathsep):
+        try:
+            words = shlex.split(entry)
+        except ValueError:
+            continue
+        if not words:
+            continue
+        if any("%s" in word for word in words):
+            commands.append([word.replace("%s", url) for word in words])
+        else:
+            commands.append([*words, url])
+    return commands
+
+
 def _open_in_browser(url: str) -> None:
+    """The person's default browser: ``$BROWSER`` when set, else the desktop's default."""
+    for command in browser_commands(url, os.environ.get("BROWSER")):
+        try:
+            subprocess.Popen(
+                command,
+                stdin=subprocess.DEVNULL,
+                stdout=subprocess.DEVNULL,
+                stderr=subprocess.DEVNULL,
+                start_new_session=True,
+            )
+        except OSError as err:
+            log.debug("$BROWSER entry could not start: %s", err.strerror)
+            continue
+        return
     QtGui.QDesktopServices.openUrl(QtCore.QUrl(url))
 
 
@@ -167,13 +202,18 @@ class SiteAttempts(QtCore.QObject):
         """React to one helper event (only hits raise a dialog)."""
         name = event.get("event")
         if name == "blocked_hit" and isinstance(event.get("domain"), str):
-            self.handle_hit(event["domain"], event.get("matched"))
+            path = event.get("path")
+            self.handle_hit(
+                event["domain"], event.get("matched"), path if isinstance(path, str) else None
+            )
         elif name == "blocked_hit" and event.get("unlisted") is True:
             self.handle_hit(None)  # an ECH outer name or no SNI: a site on the list
         elif name in PENDING_EVENTS:
             self.reconcile()  # a pending change came, went or took effect: show it
 
-    def handle_hit(self, domain: str | None, matched: object = None) -> None:
+    def handle_hit(
+        self, domain: str | None, matched: object = None, path: str | None = None
+    ) -> None:
         """A blocked name was attempted: one dialog per list entry, coalesced.
 
         ``domain`` None: the listener could not read which listed site (ECH, no SNI).
@@ -182,7 +222,7 @@ class SiteAttempts(QtCore.QObject):
             attempt = self.rules.unlisted_site_attempt()
         else:
             attempt = self.rules.site_attempt(
-                domain, matched if isinstance(matched, str) else None
+                domain, matched if isinstance(matched, str) else None, path
             )
         if not self.coalescer.hit(attempt.key, self.clock.monotonic()):
             return
