@@ -273,9 +273,12 @@ class TrayApp(QtCore.QObject):
         """Before erase-all (or a test closing the store): nothing may touch the store now."""
         self._started = True  # a start-up still pending must not go ahead
         self.privacy_filter.uninstall()
+        if self.app_lock is not None:
+            self.app_lock.stop()
         if not self._built:
             self.tray.hide()
             return
+        self.support.close_windows()
         self._db_watcher.blockSignals(True)
         self._refresh_debounce.stop()
         self.site_attempts.stop()

@@ -201,6 +201,13 @@ class LockController(QtCore.QObject):
             log.info("locked")
             self.locked_changed.emit(True)
 
+    def stop(self) -> None:
+        """The store is going away (erase, quit): no timer or screen signal may touch it now."""
+        self._idle.stop()
+        if self.screen_watch is not None:
+            self.screen_watch.locked.disconnect(self.lock_now)
+            self.screen_watch = None
+
     def activity(self) -> None:
         """Input in one of the app's windows."""
         if not self.lock.locked:
