@@ -26,8 +26,8 @@ that :meth:`Listener.cut` ends every one of them the moment the pass ends.
 
 Each accepted connection ends as exactly one of: ``rejected_overload``, ``hits``, ``ignored``,
 ``timeouts``, ``parse_failures``, ``errors`` or ``spliced`` (see :class:`ListenerStats`),
-counted once, in :meth:`_Connection._finish` (or ``_splice``) only. A client closing or resetting early is normal behaviour,
-never an ``error`` and never logged above debug.
+counted once, in :meth:`_Connection._finish` (or ``_splice``) only. A client closing or
+resetting early is normal behaviour, never an ``error`` and never logged above debug.
 """
 
 from __future__ import annotations
