@@ -112,6 +112,8 @@ FULL_CHECK_EVERY_TICKS: Final = 600
 
 # Newly blocked names whose real addresses are looked up to end kept-alive connections.
 MAX_RESET_NAMES = 64
+# The second round of ending them, after browsers' DNS caches let go of the real address.
+RESET_AGAIN_SECONDS = 2.5
 
 
 class HelperStartError(RuntimeError):
@@ -1010,15 +1012,23 @@ class HelperDaemon:
         loop = asyncio.get_running_loop()
         resolver = UpstreamResolver()
 
+        addresses: list[str] = []
+
         def work() -> tuple[int, int]:
-            addresses: list[str] = []
             for name in names[:MAX_RESET_NAMES]:
-                addresses += [a for a in resolver.resolve(name) if a not in addresses]
+                addresses.extend(a for a in resolver.resolve(name) if a not in addresses)
             return len(addresses), destroy_connections(addresses)
 
         try:
             # Not the io worker: DNS questions may take seconds and must not delay writes.
             found, destroyed = await loop.run_in_executor(None, work)
+            # Once more when browsers' own DNS caches (Firefox: 1 s under our policy) can no
+            # longer hold the real address: a connection opened in between ends too.
+            await asyncio.sleep(RESET_AGAIN_SECONDS)
+            again = await loop.run_in_executor(None, destroy_connections, addresses)
+            destroyed += max(0, again)
+        except asyncio.CancelledError:
+            raise
         except Exception as error:  # a second line of defence: never fatal
             log.warning("helper: kept-alive connections not ended: %s", type(error).__name__)
             return
