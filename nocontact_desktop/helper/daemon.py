@@ -1212,8 +1212,14 @@ class HelperDaemon:
     # ------------------------------------------------------------------ browser policies
 
     def policies_wanted(self) -> bool:
-        """Policies stay while anything is listed, unless the commitment turned them off."""
-        return bool(self._blocklist) and self._commitment.browser_policies == 1
+        """Policies stay in place unless the commitment turned them off (``helper uninstall``
+        takes them out too).
+
+        Not only while something is listed: browsers read their policies only at start-up,
+        so a browser started while the list was empty would go on routing around a block
+        added later (Firefox's DNS over HTTPS) until it restarts.
+        """
+        return self._commitment.browser_policies == 1
 
     async def _sync_policies(self) -> None:
         """Write or take out the browsers' policies (caller holds the lock); never raises.

@@ -159,6 +159,7 @@ class Case:
         self.cli("block", "add", TARGET)
         if not wait_for(lambda: b"www.instagram.com" in Path("/etc/hosts").read_bytes(), 10):
             raise RuntimeError("the block did not reach /etc/hosts")
+        self.report["blocked_at_wall"] = time.time()
         return time.perf_counter()
 
     def start_browser(self) -> None:
@@ -222,6 +223,16 @@ class Case:
             if str(r.get("path", "")).endswith(ending)
         ]
         result["served_on_connections"] = sorted({int(r["conn"]) for r in served})
+        opened = {
+            int(r["opened"]): float(r["t"])
+            for r in _log_since(self.root / "logs" / "site.jsonl", self.started_wall)
+            if "opened" in r
+        }
+        # Wall-clock seconds: when each serving connection opened (a report turns them into
+        # "seconds after the block").
+        result["connections_opened_at"] = {
+            str(conn): opened[conn] for conn in result["served_on_connections"] if conn in opened
+        }
         if note:
             result["note"] = note
         return result
@@ -283,6 +294,18 @@ class Case:
                 time.perf_counter() - blocked_at - result["seconds"] - SETTLE, 2
             )
         self.report["kept_alive"] = kept
+        # When the connections that served the page before the block closed (the helper ends
+        # them with SOCK_DESTROY), in seconds after the block; None: still open at the end.
+        closed = {
+            int(r["closed"]): float(r["t"])
+            for r in _log_since(self.root / "logs" / "site.jsonl", self.started_wall)
+            if "closed" in r
+        }
+        blocked_wall = float(self.report["blocked_at_wall"])
+        self.report["before_block_closed_after_block"] = {
+            str(conn): round(closed[conn] - blocked_wall, 2) if conn in closed else None
+            for conn in self.report["before_block"]["served_on_connections"]
+        }
         self.report["cached_name"] = cached
         self.report["fresh_name"] = fresh
         self.report["navigation"] = kept
@@ -383,6 +406,12 @@ class Case:
             with contextlib.suppress(Exception):
                 self.helper.stop()
             self.helper.kill()
+            # The helper's own account of ending kept-alive connections, for failure reports.
+            self.report["helper_reset_log"] = [
+                line
+                for line in self.helper.log_text().splitlines()
+                if "kept-alive" in line or "real addresses" in line or "upstream DNS" in line
+            ]
         with contextlib.suppress(FileNotFoundError):
             (self.root / "control" / "ech").unlink()
         if self.spec.get("ipv6_only"):

@@ -290,11 +290,16 @@ class _TLSServer(http.server.ThreadingHTTPServer):
         if site:
             with self.world.lock:
                 self.world.open_site_connections.add(tls)
+            # When each connection opened and closed: a failure report tells a connection kept
+            # alive from before a block from one opened after it.
+            self.world.log("site", {"opened": connection, "path": ""})
         try:
             self.RequestHandlerClass(tls, client_address, self)
         finally:
             with self.world.lock:
                 self.world.open_site_connections.discard(tls)
+            if site:
+                self.world.log("site", {"closed": connection, "path": ""})
 
     def handle_error(self, request: Any, client_address: Any) -> None:
         pass  # a browser closing a kept-alive connection is not an error worth a traceback

@@ -225,10 +225,13 @@ def test_pass_limits_use_the_commitment_and_a_finished_countdown(
     asyncio.run(scenario())
 
 
-def test_browser_policies_follow_the_blocklist_and_turning_them_off_waits_for_the_delay(
+def test_browser_policies_are_in_place_from_the_start_and_turning_them_off_waits(
     tmp_path: Path, hosts: Path, clock: ManualClock
 ) -> None:
-    """Issue 15: the helper keeps the browsers' policies; switching them off is a loosening."""
+    """Issue 15: the helper keeps the browsers' policies; switching them off is a loosening.
+
+    In place from the start, with nothing listed yet: browsers read them only at start-up.
+    """
     from nocontact_desktop.core.blocking.browser_policies import PolicyFile
 
     firefox = tmp_path / "etc" / "firefox" / "policies" / "policies.json"
@@ -242,8 +245,9 @@ def test_browser_policies_follow_the_blocklist_and_turning_them_off_waits_for_th
         )  # fmt: skip
         await daemon.start()
         try:
-            assert not firefox.exists() and not chromium.exists()  # nothing blocked yet
+            assert b"DNSOverHTTPS" in firefox.read_bytes() and chromium.exists()
             await daemon.execute(SetBlocklist(NAMES))
+            await daemon.execute(SetBlocklist(()))  # no delay yet: off the list at once
             assert b"DNSOverHTTPS" in firefox.read_bytes() and chromium.exists()
             await daemon.execute(SetCommitment(delay_minutes=60))
             result = await daemon.execute(SetCommitment(browser_policies=0))
@@ -261,7 +265,9 @@ def test_browser_policies_follow_the_blocklist_and_turning_them_off_waits_for_th
     asyncio.run(scenario())
 
 
-def test_no_blocklist_no_browser_policies(tmp_path: Path, hosts: Path, clock: ManualClock) -> None:
+def test_policies_turned_off_give_back_the_administrators_file(
+    tmp_path: Path, hosts: Path, clock: ManualClock
+) -> None:
     from nocontact_desktop.core.blocking.browser_policies import PolicyFile
 
     firefox = tmp_path / "firefox" / "policies.json"
@@ -276,9 +282,9 @@ def test_no_blocklist_no_browser_policies(tmp_path: Path, hosts: Path, clock: Ma
         )  # fmt: skip
         await daemon.start()
         try:
+            assert firefox.read_bytes() != original  # ours merged in from the start
             await daemon.execute(SetBlocklist(NAMES))
-            assert firefox.read_bytes() != original
-            await daemon.execute(SetBlocklist(()))  # no delay: removed at once
+            await daemon.execute(SetCommitment(browser_policies=0))  # no delay: at once
             assert firefox.read_bytes() == original  # the administrator's file, byte for byte
         finally:
             await daemon.stop()
