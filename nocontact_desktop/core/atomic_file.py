@@ -41,7 +41,6 @@ import errno
 import json
 import os
 import stat
-import tempfile
 from pathlib import Path
 
 DEFAULT_NEW_FILE_MODE = 0o644
@@ -63,6 +62,17 @@ class WriteFailed(OSError):
 
     def __str__(self) -> str:
         return str(self.strerror)
+
+
+def _mkstemp(prefix: str, suffix: str, dir: Path) -> tuple[int, str]:
+    """:func:`tempfile.mkstemp`: an unpredictable name, O_EXCL|O_NOFOLLOW, mode 0600.
+
+    Imported on first use: ``hosts show`` and ``block list`` read files and never write one
+    (tempfile brings random and its seeding with it; DESIGN §11).
+    """
+    import tempfile  # noqa: PLC0415
+
+    return tempfile.mkstemp(prefix=prefix, suffix=suffix, dir=dir)
 
 
 def _reason(error: OSError) -> str:
@@ -228,7 +238,7 @@ def recover_interrupted_write(path: Path, journal: Path) -> str | None:
 def _temp_copy(target: Path, data: bytes) -> Path:
     """A fsync'ed temporary file next to ``target`` with ``data`` and its owner and mode."""
     original = os.stat(target)
-    fd, temp_name = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
+    fd, temp_name = _mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
     try:
         _write_all(fd, data)
         os.fchown(fd, original.st_uid, original.st_gid)
@@ -310,7 +320,7 @@ def _write_atomic(
     except FileNotFoundError:
         original = None
 
-    fd, temp_name = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=directory)
+    fd, temp_name = _mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=directory)
     temp = Path(temp_name)
     renamed = False
     try:
@@ -397,7 +407,7 @@ def write_private(path: Path, data: bytes, *, mode: int = 0o600) -> None:
     was.
     """
     try:
-        fd, temp_name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+        fd, temp_name = _mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     except OSError as error:
         raise _failed(path, error) from error
     temp = Path(temp_name)

@@ -133,6 +133,24 @@ def test_forged_key_id_with_wrong_key_still_fails() -> None:
         ours.open(bytes(blob), purpose="reason")
 
 
+def test_the_cipher_is_cryptographys_public_aesgcm() -> None:
+    """The quicker import path gives the very class the public module exports."""
+    from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+
+    from nocontact_desktop.core.storage.sealing import aesgcm_class
+
+    assert aesgcm_class() is AESGCM
+
+
+def test_a_blob_of_a_right_key_opens_without_working_out_the_key_id() -> None:
+    key = os.urandom(32)
+    blob = AesGcmSealer(key).seal(SENTENCE, purpose="reason")
+    reader = AesGcmSealer(key)
+    assert reader.open(blob, purpose="reason") == SENTENCE
+    assert reader._key_id is None  # no HMAC on the everyday path (DESIGN §11)
+    assert reader.key_id == blob[1:HEADER_BYTES]
+
+
 def test_nonces_are_unique(sealer: AesGcmSealer) -> None:
     blobs = [sealer.seal("same text", purpose="reason") for _ in range(2000)]
     nonces = {blob[HEADER_BYTES : HEADER_BYTES + NONCE_BYTES] for blob in blobs}

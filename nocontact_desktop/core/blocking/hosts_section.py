@@ -182,6 +182,8 @@ def _line_ending(line: bytes) -> bytes:
 
 @dataclass(frozen=True)
 class _Scan:
+    """A hosts file read once: its lines, which of them are ours, and what they name."""
+
     bom: bytes
     lines: list[bytes]
     ours: frozenset[int]

@@ -19,7 +19,10 @@ Blob layout, version 1::
 from __future__ import annotations
 
 import os
-from typing import Final, Protocol
+from typing import TYPE_CHECKING, Final, Protocol
+
+if TYPE_CHECKING:
+    from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
 FORMAT_V1: Final = 1
 KEY_BYTES: Final = 32
@@ -81,28 +84,49 @@ def _check_purpose(purpose: str) -> bytes:
     return purpose.encode("ascii")
 
 
+def aesgcm_class() -> type[AESGCM]:
+    """cryptography's AES-GCM, from its compiled core where it lives since cryptography 42.
+
+    ``cryptography.hazmat.primitives.ciphers.aead`` only re-exports it, but importing it loads
+    the whole ``ciphers`` package too: about half of the cipher's import time, paid by every
+    ``block list`` and ``hosts show`` (DESIGN §11). Any other layout takes the public path.
+    """
+    try:
+        from cryptography.hazmat.bindings._rust import openssl  # noqa: PLC0415
+
+        found: type[AESGCM] = openssl.aead.AESGCM
+    except (ImportError, AttributeError):
+        from cryptography.hazmat.primitives.ciphers.aead import AESGCM  # noqa: PLC0415
+
+        found = AESGCM
+    return found
+
+
 class AesGcmSealer:
     """:class:`TextSealer` with AES-256-GCM and the version-1 blob layout described above."""
 
-    __slots__ = ("_aead", "_key_id")
+    __slots__ = ("_aead", "_key", "_key_id")
 
     def __init__(self, key: bytes) -> None:
         if not isinstance(key, bytes | bytearray) or len(key) != KEY_BYTES:
             size = len(key) if isinstance(key, bytes | bytearray) else type(key).__name__
             raise ValueError(f"key must be {KEY_BYTES} bytes (256 bits), got {size}")
         key = bytes(key)
-        # Imported here: opening the store (``status``) needs no cipher until text is sealed.
-        from cryptography.hazmat.primitives.ciphers.aead import AESGCM  # noqa: PLC0415
-
-        self._aead = AESGCM(key)
-        self._key_id = key_id_for(key)
+        # Loaded here: opening the store (``status``) needs no cipher until text is sealed.
+        self._aead = aesgcm_class()(key)
+        self._key = key
+        # Worked out when first needed (sealing, or a blob that does not open): reading needs
+        # no HMAC when the key is right, and hashlib is a tenth of a listing's start-up.
+        self._key_id: bytes | None = None
 
     def __repr__(self) -> str:
-        return f"AesGcmSealer(key_id={self._key_id.hex()})"
+        return f"AesGcmSealer(key_id={self.key_id.hex()})"
 
     @property
     def key_id(self) -> bytes:
         """The identifier of this sealer's key, as found in byte 1..8 of its blobs."""
+        if self._key_id is None:
+            self._key_id = key_id_for(self._key)
         return self._key_id
 
     def _aad(self, header: bytes, purpose: bytes) -> bytes:
@@ -113,7 +137,7 @@ class AesGcmSealer:
         if not isinstance(plaintext, str):
             raise TypeError(f"plaintext must be str, got {type(plaintext).__name__}")
         purpose_bytes = _check_purpose(purpose)
-        header = bytes([FORMAT_V1]) + self._key_id
+        header = bytes([FORMAT_V1]) + self.key_id
         nonce = os.urandom(NONCE_BYTES)
         sealed = self._aead.encrypt(
             nonce, plaintext.encode("utf-8"), self._aad(header, purpose_bytes)
@@ -137,21 +161,23 @@ class AesGcmSealer:
                 f"(this version reads {FORMAT_V1}); the data is damaged or from a newer app"
             )
         header = blob[:HEADER_BYTES]
-        import hmac  # noqa: PLC0415 - loaded with the cipher
-
-        if not hmac.compare_digest(header[1:], self._key_id):
-            raise WrongKeyError(
-                f"sealed {purpose} was encrypted with a different key than the one in use: "
-                "the keyring entry or passphrase does not belong to this data"
-            )
         nonce = blob[HEADER_BYTES : HEADER_BYTES + NONCE_BYTES]
         from cryptography.exceptions import InvalidTag  # noqa: PLC0415 - loaded with the cipher
 
         try:
+            # The header (with the key id) is part of the associated data: a blob of another
+            # key, or with an edited key id, fails here; which of the two it was is told below.
             plain = self._aead.decrypt(
                 nonce, blob[HEADER_BYTES + NONCE_BYTES :], self._aad(header, purpose_bytes)
             )
         except InvalidTag:
+            import hmac  # noqa: PLC0415 - only for a blob that did not open
+
+            if not hmac.compare_digest(header[1:], self.key_id):
+                raise WrongKeyError(
+                    f"sealed {purpose} was encrypted with a different key than the one in use: "
+                    "the keyring entry or passphrase does not belong to this data"
+                ) from None
             # from None: the cryptography exception adds nothing and keeps tracebacks short.
             raise SealError(
                 f"sealed {purpose} failed its integrity check: it was altered or damaged, "
