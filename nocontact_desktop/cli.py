@@ -867,9 +867,10 @@ def cmd_key_move(ctx: Context) -> int:
 
 
 def cmd_tray(ctx: Context) -> int:
-    from nocontact_desktop.platform import current as current_platform
+    # Not the whole OS module (platform.current()): it would delay the icon (DESIGN §11).
+    from nocontact_desktop.platform.session import graphical_session
 
-    if not current_platform().graphical_session():
+    if not graphical_session():
         # Qt would abort with a misleading message about a missing library (exit 134).
         _warn(NO_DISPLAY)
         return EXIT_FAILURE

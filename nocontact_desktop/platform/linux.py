@@ -34,6 +34,9 @@ from nocontact_desktop.platform.posix import checked as _checked
 from nocontact_desktop.platform.posix import invoking_uid as invoking_uid  # noqa: PLC0414 - re-export
 from nocontact_desktop.platform.posix import quiet_run as _dns_run
 from nocontact_desktop.platform.posix import run_tool as _run
+from nocontact_desktop.platform.session import (
+    graphical_session as graphical_session,  # noqa: PLC0414 - re-export (Desktop)
+)
 
 if TYPE_CHECKING:
     import psutil
@@ -43,12 +46,7 @@ else:
 name: Final = "linux"
 """This OS's key in the gate presets."""
 
-# --- Desktop session ---
-
-
-def graphical_session() -> bool:
-    """A display to connect to: X11 (``DISPLAY``), Wayland, or a Qt platform chosen explicitly."""
-    return any(os.environ.get(name) for name in ("DISPLAY", "WAYLAND_DISPLAY", "QT_QPA_PLATFORM"))
+# --- Desktop session: graphical_session, from platform/session.py (imported above) ---
 
 
 # --- Installed apps (to choose one to gate) ---

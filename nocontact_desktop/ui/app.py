@@ -18,7 +18,7 @@ from nocontact_desktop.core.streak.milestones import milestone_text
 from nocontact_desktop.core.streak.tracker import Tracker
 from nocontact_desktop.ui.dialogs.passphrase_dialog import TrayPassphrase
 from nocontact_desktop.ui.privacy.discreet import Discretion, PrivacyFilter, hide_every_window
-from nocontact_desktop.ui.qt import QtCore, QtWidgets
+from nocontact_desktop.ui.qt import QtCore, QtWidgets, Signal
 from nocontact_desktop.ui.single_instance import SingleInstance
 from nocontact_desktop.ui.tray.icon import app_icon, day_icon, face_icon
 from nocontact_desktop.ui.tray.menu import TrayMenu
@@ -56,6 +56,9 @@ HELPER_OFF_NOTE = (
 
 class TrayApp(QtCore.QObject):
     """Owns the tray icon, the main window and the scheduler; all logic is in core."""
+
+    # Everything is built and running (after the icon, on an icon-first start).
+    started = Signal()
 
     def __init__(
         self,
@@ -547,6 +550,7 @@ class TrayApp(QtCore.QObject):
         self.app_gate.start()
         self._show_tray_when_possible()
         self.check_milestone()
+        self.started.emit()
 
     def _finish_start(self) -> None:
         """The rest of an icon-first start: build, refresh, scheduler, helper, app gate."""
@@ -559,6 +563,7 @@ class TrayApp(QtCore.QObject):
         self.site_attempts.connect_helper()
         self.app_gate.start()
         self.check_milestone()
+        self.started.emit()
 
     def _show_tray_when_possible(self) -> None:
         if QtWidgets.QSystemTrayIcon.isSystemTrayAvailable():
@@ -912,6 +917,7 @@ def run_tray(
         tray_app.unlock()  # "Not now" leaves the tray running, locked
     tray_app.discretion.apply_app_name()
     instance.activated.connect(tray_app.open_main_window)
+    tray_app.started.connect(instance.listen)
     tray_app.start()
     code = app.exec()
     instance.release()

@@ -2,21 +2,43 @@
 
 from __future__ import annotations
 
-import hashlib
 import logging
 import os
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from nocontact_desktop.ui.qt import QtCore, QtNetwork, Signal
+from nocontact_desktop.ui import qt
+from nocontact_desktop.ui.qt import QtCore, Signal, Slot
+
+if TYPE_CHECKING:
+    from PySide6 import QtNetwork
 
 log = logging.getLogger(__name__)
 
+SOCKET_NAME = "tray.sock"
+# sockaddr_un holds 108 bytes with its final NUL; keep a margin for other platforms' 104.
+_MAX_SOCKET_PATH = 100
 
-def server_name(data_dir: Path) -> str:
-    """A per-user, per-data-folder name for the local socket."""
-    digest = hashlib.sha256(str(data_dir.resolve()).encode()).hexdigest()[:16]
-    uid = os.getuid() if hasattr(os, "getuid") else 0
-    return f"nocontact-{uid}-{digest}"
+
+def socket_path(data_dir: Path, runtime_dir: str | None = None) -> Path | None:
+    """Where the first instance listens: in the private data folder, else in the user's
+    private runtime folder (a long data-folder path), else nowhere.
+
+    Never a shared folder such as /tmp: other users would see the app's name there (DESIGN
+    §8) and could take the name first.
+    """
+    inside = data_dir.resolve() / SOCKET_NAME
+    if len(os.fsencode(inside)) <= _MAX_SOCKET_PATH:
+        return inside
+    runtime = runtime_dir if runtime_dir is not None else os.environ.get("XDG_RUNTIME_DIR")
+    if runtime:
+        import hashlib  # noqa: PLC0415 - only for long data-folder paths
+
+        digest = hashlib.sha256(os.fsencode(data_dir.resolve())).hexdigest()[:16]
+        beside = Path(runtime) / f"{digest}.sock"
+        if len(os.fsencode(beside)) <= _MAX_SOCKET_PATH:
+            return beside
+    return None
 
 
 class SingleInstance(QtCore.QObject):
@@ -26,29 +48,42 @@ class SingleInstance(QtCore.QObject):
 
     def __init__(self, data_dir: Path, parent: QtCore.QObject | None = None) -> None:
         super().__init__(parent)
-        self._name = server_name(data_dir)
+        self._path = socket_path(data_dir)
         # The lock file settles races between two launches; QLockFile clears stale locks.
         self._lock = QtCore.QLockFile(str(data_dir / "tray.lock"))
         self._lock.setStaleLockTime(0)
         self._server: QtNetwork.QLocalServer | None = None
 
     def claim(self) -> bool:
-        """True if we are the first instance; otherwise tell the first one to show itself."""
+        """True if we are the first instance (then call :meth:`listen` once the icon shows);
+        otherwise tell the first one to show itself."""
         if not self._lock.tryLock(100):
             self._notify_running()
             return False
-        QtNetwork.QLocalServer.removeServer(self._name)  # a stale socket of a crashed run
-        server = QtNetwork.QLocalServer(self)
-        server.setSocketOptions(QtNetwork.QLocalServer.SocketOption.UserAccessOption)
-        if not server.listen(self._name):
+        return True
+
+    def listen(self) -> None:
+        """Answer later launches (after the icon: QtNetwork is not needed before it)."""
+        if self._server is not None or not self._lock.isLocked():
+            return
+        if self._path is None:
+            log.warning("no private folder for the single-instance socket: path too long")
+            return
+        network = qt.QtNetwork
+        # We hold the lock: a socket there is a crashed run's.
+        network.QLocalServer.removeServer(str(self._path))
+        server = network.QLocalServer(self)
+        server.setSocketOptions(network.QLocalServer.SocketOption.UserAccessOption)
+        if not server.listen(str(self._path)):
             log.warning("single-instance server could not listen: %s", server.errorString())
         server.newConnection.connect(self._on_connection)
         self._server = server
-        return True
 
     def _notify_running(self) -> None:
-        socket = QtNetwork.QLocalSocket()
-        socket.connectToServer(self._name)
+        if self._path is None:
+            return
+        socket = qt.QtNetwork.QLocalSocket()
+        socket.connectToServer(str(self._path))
         if socket.waitForConnected(1000):
             socket.write(b"show\n")
             socket.waitForBytesWritten(1000)
@@ -57,11 +92,17 @@ class SingleInstance(QtCore.QObject):
     def _on_connection(self) -> None:
         assert self._server is not None
         while (conn := self._server.nextPendingConnection()) is not None:
-            conn.readyRead.connect(lambda c=conn: self._on_message(c))
+            # No lambda holding the socket: Qt deletes it (deleteLater) while Python would
+            # still hold a wrapper in the closure.
+            conn.readyRead.connect(self._on_message)
             conn.disconnected.connect(conn.deleteLater)
 
-    def _on_message(self, conn: QtNetwork.QLocalSocket) -> None:
-        if bytes(conn.readAll().data()).startswith(b"show"):
+    @Slot()
+    def _on_message(self) -> None:
+        conn = self.sender()
+        if isinstance(conn, qt.QtNetwork.QLocalSocket) and bytes(
+            conn.readAll().data()
+        ).startswith(b"show"):
             self.activated.emit()
 
     def release(self) -> None:

@@ -145,3 +145,26 @@ def test_a_partly_built_parser_reads_the_words_as_the_whole_one(
         return result, capsys.readouterr().out
 
     assert outcome(cli.build_parser(cli._command_word(argv))) == outcome(cli.build_parser())
+
+
+def test_the_tray_asks_for_a_display_without_loading_an_os_module(data_dir: Path) -> None:
+    """The display check comes before the icon; the OS module loads after it (DESIGN §11)."""
+    env = {k: v for k, v in os.environ.items() if k not in ("DISPLAY", "WAYLAND_DISPLAY")}
+    env.pop("QT_QPA_PLATFORM", None)
+    probe = (
+        "import sys\n"
+        "from nocontact_desktop.cli import main\n"
+        "code = main(sys.argv[1:])\n"
+        "print(sorted(m for m in sys.modules if m.startswith('nocontact_desktop.platform.')))\n"
+        "sys.exit(code)\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", probe, "--data-dir", str(data_dir), "tray"],
+        env=repo_env(env),
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert done.returncode == 1 and "display" in done.stderr
+    assert done.stdout.strip() == "['nocontact_desktop.platform.session']"

@@ -55,8 +55,21 @@ def day_icon(days: int) -> QtGui.QIcon:
     return icon
 
 
+_app_icon: QtGui.QIcon | None = None
+
+
 def app_icon() -> QtGui.QIcon:
-    """The neutral app icon (windows, notifications): a leaf-green square with a heart."""
+    """The neutral app icon (windows, notifications): a leaf-green square with a heart.
+
+    Drawn once per process: the tray start asks for it twice before the icon shows.
+    """
+    global _app_icon
+    if _app_icon is None:
+        _app_icon = _draw_app_icon()
+    return _app_icon
+
+
+def _draw_app_icon() -> QtGui.QIcon:
     icon = QtGui.QIcon()
     for size in ICON_SIZES:
         pixmap = QtGui.QPixmap(size, size)
