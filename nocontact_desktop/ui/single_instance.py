@@ -11,7 +11,7 @@ from nocontact_desktop.ui import qt
 from nocontact_desktop.ui.qt import QtCore, Signal, Slot
 
 if TYPE_CHECKING:
-    from PySide6 import QtNetwork
+    from nocontact_desktop.ui.qt import QtNetwork
 
 log = logging.getLogger(__name__)
 
