@@ -1215,7 +1215,10 @@ def main(argv: Sequence[str] | None = None, clock: Clock | None = None) -> int:
 
             clock = SystemClock()
         return int(args.func(Context(args, clock)))
-    except (UsageError, BadInput) as err:
+    except UsageError as err:
+        print(_one_line(_name_dashed_value(str(err), words)), file=sys.stderr)
+        return EXIT_BAD_INPUT
+    except BadInput as err:
         print(_one_line(str(err)), file=sys.stderr)
         return EXIT_BAD_INPUT
     except (KeyUnavailable, HelperServiceError) as err:
@@ -1226,6 +1229,22 @@ def main(argv: Sequence[str] | None = None, clock: Clock | None = None) -> int:
     except OSError as err:
         print(f"nocontact: {_one_line(str(err))}", file=sys.stderr)
         return EXIT_FAILURE
+
+
+# A value with a minus sign in front ("-3m", "-2"): argparse takes it for an option.
+_DASHED_VALUE = re.compile(r"^-\d")
+
+
+def _name_dashed_value(message: str, words: Sequence[str]) -> str:
+    """argparse's message, or one that names a negative value it took for an option.
+
+    ``commitment set -3m`` would otherwise say only that DURATION is missing.
+    """
+    dashed = next((w for w in words if _DASHED_VALUE.match(w)), None)
+    if dashed is None:
+        return message
+    command = message.split(":", 1)[0]
+    return f"{command}: {dashed!r} is not accepted: no value here can be negative ({message})"
 
 
 def _one_line(text: str) -> str:

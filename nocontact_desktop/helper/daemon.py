@@ -905,7 +905,6 @@ class HelperDaemon:
             await self._sync_or_fail()
             self._schedule_expiry()
         log.info("helper: pass granted for %d names, %d minutes", len(domains), minutes)
-        log.debug("helper: pass for %s", ", ".join(domains))
         self._publish(
             {
                 "event": "pass_started",
@@ -1047,7 +1046,7 @@ class HelperDaemon:
     def _on_hit(self, hit: BlockedHit) -> None:
         age = max(0.0, self._clock.monotonic() - hit.at_monotonic)
         at = self._clock.now() - timedelta(seconds=age)
-        log.debug("helper: hit on %s (%s)", hit.domain, hit.protocol)
+        log.debug("helper: hit (%s)", hit.protocol)  # never the name: logs are not private
         event: dict[str, Any] = {
             "event": "blocked_hit",
             "domain": hit.domain,

@@ -311,7 +311,7 @@ class _Connection(asyncio.Protocol):
                 return
         unlisted = matched is None
         if unlisted and self._protocol != "https":
-            log.debug("listener: %s is not blocked", name)
+            log.debug("listener: a name that is not blocked")
             self._finish("ignored")
             return
         port = self._local_port()
@@ -326,7 +326,8 @@ class _Connection(asyncio.Protocol):
             unlisted=unlisted,
             path=path,
         )
-        log.debug("listener: blocked name %s (%s) on port %d", name, matched, port)
+        # Never the names (here or anywhere in the helper's log): logs are not private.
+        log.debug("listener: blocked name on port %d", port)
         answered = False
         if self._protocol == "http" and self._transport is not None:
             self._transport.write(BLOCKED_PAGE)
@@ -382,14 +383,14 @@ class _Connection(asyncio.Protocol):
                         _UPSTREAM_CONNECT_SECONDS,
                     )
                 except (OSError, TimeoutError) as error:
-                    log.debug("listener: pass connection to %s failed: %s", address, error)
+                    log.debug("listener: a pass connection failed: %s", type(error).__name__)
                     continue
                 upstream = made
                 break
         except Exception as exc:  # resolving failed: the browser sees a closed connection
             log.warning("listener: pass connection failed: %s", type(exc).__name__)
         if upstream is None:
-            log.debug("listener: no way to the real %s", name)
+            log.debug("listener: no way to the real site")
             self.cut()
             return
         if self._transport is None or self._transport.is_closing():

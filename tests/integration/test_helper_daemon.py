@@ -529,3 +529,30 @@ def test_a_subscriber_that_never_reads_does_not_hold_the_helper_up(helper: Runni
         assert client.get_state()["subscribers"] == 1
     finally:
         stuck.close()
+
+
+def test_even_the_debug_log_never_names_a_blocked_site(root: Path) -> None:
+    """The journal is readable by administrators and backups: names stay out (DESIGN §8)."""
+    helper = RunningHelper(root, extra_args=["--debug", "--pass-minute-seconds", "1"]).start()
+    try:
+        client = helper.client()
+        client.set_blocklist(BLOCKLIST)
+        helper.grant_pass(["m.instagram.com"], 1)
+        port = helper.listener_port("https")
+        with collecting(helper.socket) as events:
+            for name in ("unrelated.example", "m.instagram.com", "www.instagram.com"):
+                with socket.create_connection(("127.0.0.1", port), timeout=5) as sock:
+                    sock.sendall(client_hello(name))
+                    sock.recv(1)
+            http_port = helper.listener_port("http")
+            with socket.create_connection(("127.0.0.1", http_port), timeout=5) as sock:
+                sock.sendall(b"GET /someone HTTP/1.1\r\nHost: instagram.com\r\n\r\n")
+                sock.recv(65536)
+            events.wait("pass_expired", timeout=10)
+        client.set_blocklist([])
+    finally:
+        helper.kill()
+    log = helper.log_text()
+    assert "listener: blocked name on port" in log  # the debug lines were written
+    for word in ("instagram", "unrelated.example", "/someone"):
+        assert word not in log, [line for line in log.splitlines() if word in line]

@@ -97,6 +97,9 @@ def test_global_option_before_the_command_and_env(
         (["log", "urge", "--at", "not-a-date"], "not-a-date"),
         (["import", "/nonexistent/export.json"], "/nonexistent/export.json"),
         (["frobnicate"], "frobnicate"),
+        # argparse takes a negative value for an option: the message still names it.
+        (["commitment", "set", "-3m"], "'-3m' is not accepted: no value here can be negative"),
+        (["keep", "-2"], "'-2'"),
     ],
 )
 def test_bad_input_exits_2_with_one_line_and_changes_nothing(
