@@ -462,16 +462,21 @@ def test_bad_arguments_exit_2_with_one_line(root: Path) -> None:
 # --- listener → events ---------------------------------------------------------------------
 
 
+def send_hellos(port: int, names: tuple[str, ...]) -> None:
+    """One TLS ClientHello per name to the listener, each on its own connection."""
+    for name in names:
+        with socket.create_connection(("127.0.0.1", port), timeout=5) as sock:
+            sock.sendall(client_hello(name))
+            sock.recv(1)
+
+
 def test_a_tls_client_hello_to_a_blocked_name_reaches_a_subscriber(helper: RunningHelper) -> None:
     client = helper.client()
     client.set_blocklist(BLOCKLIST)
     helper.grant_pass(["m.instagram.com"], 30)
     port = helper.listener_port("https")
     with collecting(helper.socket) as events:
-        for name in ("unrelated.example", "m.instagram.com", "WWW.Instagram.com"):
-            with socket.create_connection(("127.0.0.1", port), timeout=5) as sock:
-                sock.sendall(client_hello(name))
-                sock.recv(1)
+        send_hellos(port, ("unrelated.example", "m.instagram.com", "WWW.Instagram.com"))
         unlisted = events.wait("blocked_hit")
         assert unlisted["domain"] is None and unlisted["matched"] is None
         hit = events.wait("blocked_hit")
@@ -540,10 +545,7 @@ def test_even_the_debug_log_never_names_a_blocked_site(root: Path) -> None:
         helper.grant_pass(["m.instagram.com"], 1)
         port = helper.listener_port("https")
         with collecting(helper.socket) as events:
-            for name in ("unrelated.example", "m.instagram.com", "www.instagram.com"):
-                with socket.create_connection(("127.0.0.1", port), timeout=5) as sock:
-                    sock.sendall(client_hello(name))
-                    sock.recv(1)
+            send_hellos(port, ("unrelated.example", "m.instagram.com", "www.instagram.com"))
             http_port = helper.listener_port("http")
             with socket.create_connection(("127.0.0.1", http_port), timeout=5) as sock:
                 sock.sendall(b"GET /someone HTTP/1.1\r\nHost: instagram.com\r\n\r\n")
