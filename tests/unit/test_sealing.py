@@ -142,6 +142,22 @@ def test_the_cipher_is_cryptographys_public_aesgcm() -> None:
     assert aesgcm_class() is AESGCM
 
 
+def test_the_cipher_comes_by_the_public_path_where_the_core_has_no_aesgcm(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Older cryptography (Debian's python3-cryptography) has no AESGCM in its Rust core."""
+    import sys
+
+    from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+
+    from nocontact_desktop.core.storage.sealing import aesgcm_class
+
+    monkeypatch.setitem(sys.modules, "cryptography.hazmat.bindings._rust", None)
+    assert aesgcm_class() is AESGCM
+    key = os.urandom(32)
+    assert AesGcmSealer(key).open(AesGcmSealer(key).seal("x", purpose="reason"), purpose="reason")
+
+
 def test_a_blob_of_a_right_key_opens_without_working_out_the_key_id() -> None:
     key = os.urandom(32)
     blob = AesGcmSealer(key).seal(SENTENCE, purpose="reason")
