@@ -8,9 +8,7 @@ starts a new boot.
 from __future__ import annotations
 
 import asyncio
-import time
-from collections.abc import Callable
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -27,40 +25,24 @@ from nocontact_desktop.core.helper_link.protocol import (
     SetBlocklist,
     SetCommitment,
 )
-from nocontact_desktop.helper.daemon import HelperConfig, HelperDaemon
-from nocontact_desktop.platform.linux import peer_uid
+from nocontact_desktop.helper.daemon import HelperDaemon
+from tests.helpers.inprocess_helper import (
+    START,
+    eventually,
+    helper_config,
+    in_process_daemon,
+    running,
+)
 
-START = datetime(2026, 3, 7, 9, 0, tzinfo=UTC)
 NAMES = ("a.example", "b.example")
 
 
-def config(tmp_path: Path, **changes: Any) -> HelperConfig:
-    values: dict[str, Any] = {
-        "hosts_file": tmp_path / "hosts",
-        "socket_path": tmp_path / "run" / "helper.sock",
-        "state_dir": tmp_path / "state",
-        "listener_enabled": False,
-        "tamper_check_interval": 0.05,
-    }
-    values.update(changes)
-    return HelperConfig(**values)
-
-
 def make_daemon(tmp_path: Path, clock: ManualClock) -> HelperDaemon:
-    return HelperDaemon(config(tmp_path), clock, peer_uid=peer_uid, flush_dns=lambda: None)
+    return in_process_daemon(helper_config(tmp_path), clock)
 
 
 def on_disk(tmp_path: Path) -> frozenset[str] | None:
     return read_section_names((tmp_path / "hosts").read_bytes())
-
-
-async def eventually(check: Callable[[], bool], timeout: float = 3.0) -> bool:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if check():
-            return True
-        await asyncio.sleep(0.02)
-    return check()
 
 
 async def ticks(count: int = 5) -> None:
@@ -91,9 +73,7 @@ def test_winding_the_wall_clock_forward_never_makes_a_change_due(
     tmp_path: Path, hosts: Path, clock: ManualClock
 ) -> None:
     async def scenario() -> None:
-        daemon = make_daemon(tmp_path, clock)
-        await daemon.start()
-        try:
+        async with running(make_daemon(tmp_path, clock)) as daemon:
             entry = await pending_removal(daemon, 60)
             clock.set(START + timedelta(days=40))  # the date set far ahead
             await ticks()
@@ -108,8 +88,6 @@ def test_winding_the_wall_clock_forward_never_makes_a_change_due(
             assert on_disk(tmp_path) == set(NAMES)
             clock.advance(timedelta(minutes=1))
             assert await eventually(lambda: on_disk(tmp_path) == {"a.example"})
-        finally:
-            await daemon.stop()
 
     asyncio.run(scenario())
 
@@ -118,14 +96,10 @@ def test_suspend_counts_as_time_that_passed(
     tmp_path: Path, hosts: Path, clock: ManualClock
 ) -> None:
     async def scenario() -> None:
-        daemon = make_daemon(tmp_path, clock)
-        await daemon.start()
-        try:
+        async with running(make_daemon(tmp_path, clock)) as daemon:
             await pending_removal(daemon, 60)
             clock.suspend(timedelta(minutes=61))  # the lid was closed for an hour
             assert await eventually(lambda: on_disk(tmp_path) == {"a.example"})
-        finally:
-            await daemon.stop()
 
     asyncio.run(scenario())
 
@@ -140,17 +114,13 @@ def test_a_restart_in_the_same_boot_credits_the_exact_gap_whatever_the_wall_cloc
         await first.stop()
         clock.advance(timedelta(minutes=10))  # stopped for 10 minutes
         clock.set(clock.now() + timedelta(days=3))  # and the date wound forward meanwhile
-        second = make_daemon(tmp_path, clock)
-        await second.start()
-        try:
+        async with running(make_daemon(tmp_path, clock)) as second:
             [again] = (await second.execute(GetCommitment()))["pending"]
             assert again["remaining_seconds"] == pytest.approx(
                 entry["remaining_seconds"] - 600, abs=1
             )
             await ticks()
             assert on_disk(tmp_path) == set(NAMES)
-        finally:
-            await second.stop()
 
     asyncio.run(scenario())
 
@@ -185,9 +155,7 @@ def test_pass_limits_use_the_commitment_and_a_finished_countdown(
     tmp_path: Path, hosts: Path, clock: ManualClock
 ) -> None:
     async def scenario() -> None:
-        daemon = make_daemon(tmp_path, clock)
-        await daemon.start()
-        try:
+        async with running(make_daemon(tmp_path, clock)) as daemon:
             await daemon.execute(SetBlocklist(NAMES))
             await daemon.execute(SetCommitment(pass_max_minutes=15, passes_per_day=2))
             with pytest.raises(ProtocolError) as too_long:
@@ -219,8 +187,6 @@ def test_pass_limits_use_the_commitment_and_a_finished_countdown(
             await daemon.execute(BeginReflect(("b.example",), 5))
             clock.advance(timedelta(seconds=5))
             await daemon.execute(GrantPass(("b.example",), 5))
-        finally:
-            await daemon.stop()
 
     asyncio.run(scenario())
 
@@ -239,12 +205,9 @@ def test_browser_policies_are_in_place_from_the_start_and_turning_them_off_waits
     files = [PolicyFile(str(firefox), "firefox"), PolicyFile(str(chromium), "chromium")]
 
     async def scenario() -> None:
-        daemon = HelperDaemon(
-            config(tmp_path), clock, peer_uid=peer_uid, flush_dns=lambda: None,
-            policy_files=files,
-        )  # fmt: skip
-        await daemon.start()
-        try:
+        async with running(
+            in_process_daemon(helper_config(tmp_path), clock, policy_files=files)
+        ) as daemon:
             assert b"DNSOverHTTPS" in firefox.read_bytes() and chromium.exists()
             await daemon.execute(SetBlocklist(NAMES))
             await daemon.execute(SetBlocklist(()))  # no delay yet: off the list at once
@@ -259,8 +222,6 @@ def test_browser_policies_are_in_place_from_the_start_and_turning_them_off_waits
             await daemon.execute(SetCommitment(browser_policies=1))  # tightening: at once
             assert firefox.exists() and chromium.exists()
             await daemon.execute(SetCommitment(delay_minutes=0))  # shorter: pending
-        finally:
-            await daemon.stop()
 
     asyncio.run(scenario())
 
@@ -276,17 +237,13 @@ def test_policies_turned_off_give_back_the_administrators_file(
     original = firefox.read_bytes()
 
     async def scenario() -> None:
-        daemon = HelperDaemon(
-            config(tmp_path), clock, peer_uid=peer_uid, flush_dns=lambda: None,
-            policy_files=[PolicyFile(str(firefox), "firefox")],
-        )  # fmt: skip
-        await daemon.start()
-        try:
+        policy_files = [PolicyFile(str(firefox), "firefox")]
+        async with running(
+            in_process_daemon(helper_config(tmp_path), clock, policy_files=policy_files)
+        ) as daemon:
             assert firefox.read_bytes() != original  # ours merged in from the start
             await daemon.execute(SetBlocklist(NAMES))
             await daemon.execute(SetCommitment(browser_policies=0))  # no delay: at once
             assert firefox.read_bytes() == original  # the administrator's file, byte for byte
-        finally:
-            await daemon.stop()
 
     asyncio.run(scenario())

@@ -12,8 +12,7 @@ import json
 import os
 import socket
 import time
-from collections.abc import Callable
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -31,37 +30,15 @@ from nocontact_desktop.core.helper_link.protocol import (
     Request,
     SetBlocklist,
 )
-from nocontact_desktop.helper.daemon import HelperConfig, HelperDaemon
 from nocontact_desktop.helper.ipc_server import EventHub, IpcServer, PeerSocket, Subscriber
 from nocontact_desktop.platform.linux import peer_uid
-
-START = datetime(2026, 3, 7, 9, 0, tzinfo=UTC)
-
-
-def config(tmp_path: Path, **changes: Any) -> HelperConfig:
-    run = tmp_path / "run"
-    values: dict[str, Any] = {
-        "hosts_file": tmp_path / "hosts",
-        "socket_path": run / "helper.sock",
-        "state_dir": tmp_path / "state",
-        "listener_enabled": False,
-        "tamper_check_interval": 0.05,
-    }
-    values.update(changes)
-    return HelperConfig(**values)
-
-
-def make_daemon(cfg: HelperConfig, clock: ManualClock) -> HelperDaemon:
-    return HelperDaemon(cfg, clock, peer_uid=peer_uid, flush_dns=lambda: None)
-
-
-async def eventually(check: Callable[[], bool], timeout: float = 5.0) -> bool:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if check():
-            return True
-        await asyncio.sleep(0.02)
-    return check()
+from tests.helpers.inprocess_helper import (
+    START,
+    eventually,
+    helper_config,
+    in_process_daemon,
+    running,
+)
 
 
 @pytest.fixture
@@ -78,9 +55,7 @@ def test_a_pass_ends_when_the_wall_clock_says_so_even_if_monotonic_time_stood_st
     (tmp_path / "hosts").write_bytes(b"127.0.0.1 localhost\n")
 
     async def scenario() -> None:
-        daemon = make_daemon(config(tmp_path), clock)
-        await daemon.start()
-        try:
+        async with running(in_process_daemon(helper_config(tmp_path), clock)) as daemon:
             await daemon.execute(SetBlocklist(("a.example", "b.example")))
             await daemon.execute(BeginReflect(("a.example",), 5))
             clock.advance(timedelta(seconds=5))
@@ -94,8 +69,6 @@ def test_a_pass_ends_when_the_wall_clock_says_so_even_if_monotonic_time_stood_st
                 == {"a.example", "b.example"}
             )
             assert (await daemon.execute(GetState()))["passes"] == []
-        finally:
-            await daemon.stop()
 
     asyncio.run(scenario())
 
@@ -118,13 +91,9 @@ def test_a_stored_pass_cannot_outlast_the_longest_pass_after_the_clock_was_set_b
     )
 
     async def scenario() -> None:
-        daemon = make_daemon(config(tmp_path), clock)
-        await daemon.start()
-        try:
+        async with running(in_process_daemon(helper_config(tmp_path), clock)) as daemon:
             [entry] = (await daemon.execute(GetState()))["passes"]
             assert entry["remaining_seconds"] <= 240 * 60
-        finally:
-            await daemon.stop()
 
     asyncio.run(scenario())
 
@@ -142,12 +111,8 @@ def test_a_state_file_with_invalid_names_falls_back_to_the_hosts_section(
     )
 
     async def scenario() -> None:
-        daemon = make_daemon(config(tmp_path), clock)
-        await daemon.start()
-        try:
+        async with running(in_process_daemon(helper_config(tmp_path), clock)) as daemon:
             assert (await daemon.execute(GetState()))["blocklist"] == ["kept.example"]
-        finally:
-            await daemon.stop()
 
     asyncio.run(scenario())
     assert b"bank.com" not in (tmp_path / "hosts").read_bytes()
@@ -159,9 +124,7 @@ def test_lookup_matches_exact_names_in_the_section_only(
     (tmp_path / "hosts").write_bytes(b"")
 
     async def scenario() -> None:
-        daemon = make_daemon(config(tmp_path), clock)
-        await daemon.start()
-        try:
+        async with running(in_process_daemon(helper_config(tmp_path), clock)) as daemon:
             await daemon.execute(SetBlocklist(("example.com", "www.example.com")))
             await daemon.execute(BeginReflect(("www.example.com",), 5))
             clock.advance(timedelta(seconds=5))
@@ -170,8 +133,6 @@ def test_lookup_matches_exact_names_in_the_section_only(
             assert daemon.lookup("sub.example.com") is None  # not a parent-domain match
             assert daemon.lookup("www.example.com") is None  # on a pass: not in the section
             assert daemon.lookup("example.org") is None
-        finally:
-            await daemon.stop()
 
     asyncio.run(scenario())
 
@@ -182,9 +143,8 @@ def test_a_failed_write_is_reported_and_retried_until_it_works(
     hosts = tmp_path / "missing-folder" / "hosts"
 
     async def scenario() -> None:
-        daemon = make_daemon(config(tmp_path, hosts_file=hosts), clock)
-        await daemon.start()
-        try:
+        daemon = in_process_daemon(helper_config(tmp_path, hosts_file=hosts), clock)
+        async with running(daemon):
             with pytest.raises(ProtocolError) as caught:
                 await daemon.execute(SetBlocklist(("a.example",)))
             assert caught.value.code == ErrorCode.INTERNAL
@@ -196,8 +156,6 @@ def test_a_failed_write_is_reported_and_retried_until_it_works(
                 lambda: hosts.exists() and read_section_names(hosts.read_bytes()) == {"a.example"}
             )
             assert (await daemon.execute(GetState()))["last_error"] is None
-        finally:
-            await daemon.stop()
 
     asyncio.run(scenario())
 
@@ -333,7 +291,7 @@ def test_an_idle_helper_reads_the_hosts_file_only_when_it_changed(
     monkeypatch.setattr(hosts_section, "sync_file", counting)
 
     async def scenario() -> None:
-        daemon = make_daemon(config(tmp_path, tamper_check_interval=0.05), clock)
+        daemon = in_process_daemon(helper_config(tmp_path, tamper_check_interval=0.05), clock)
         stop = asyncio.Event()
         task = asyncio.ensure_future(daemon.run(stop))
         try:
