@@ -20,6 +20,7 @@ if TYPE_CHECKING:
     from datetime import datetime
 
     from nocontact_desktop.core.app_gate.gate_list import GateList
+    from nocontact_desktop.core.app_gate.held_changes import GateChanges
     from nocontact_desktop.core.blocking.blocklist import Blocklist, PushResult
     from nocontact_desktop.core.clock import Clock
     from nocontact_desktop.core.helper_link.client import HelperClient
@@ -486,6 +487,8 @@ def _commitment_client(ctx: Context) -> tuple[HelperClient, dict[str, Any]] | No
 def _pending_line(ctx: Context, entry: dict[str, Any]) -> str:
     from nocontact_desktop.core.commitment.rules import describe_pending
     what = describe_pending(str(entry["kind"]), str(entry["subject"]))
+    if entry.get("ready") is True:  # a gate change that came due: the app applies it
+        return f"[{entry['id']}] {what} now (the app or the next gate command does it)"
     return f"[{entry['id']}] {what} {_when(ctx, str(entry['due_at']))}"
 
 
@@ -664,16 +667,47 @@ def cmd_gate_add(ctx: Context) -> int:
     return EXIT_OK
 
 
+def _gate_changes(ctx: Context, store: Store) -> GateChanges:
+    """Gate loosenings through the helper's commitment; ready ones are applied first."""
+    from nocontact_desktop.core.app_gate.held_changes import GateChanges
+    from nocontact_desktop.core.helper_link.client import (
+        HelperClient,
+        HelperError,
+        HelperUnavailable,
+    )
+    client = HelperClient(_socket_path(ctx))
+    changes = GateChanges(_gate_list(store), client)
+    try:
+        pending = client.get_commitment().get("pending", [])
+    except HelperUnavailable:
+        return GateChanges(_gate_list(store), None)  # blocking is off: no commitment
+    except HelperError as err:
+        _warn(f"the helper could not tell its commitment: {err}")
+        return changes
+    for done in changes.apply_ready(pending):
+        _warn(f"your commitment delay has passed: {done}")  # stderr: --json stays clean
+    return changes
+
+
 def cmd_gate_remove(ctx: Context) -> int:
     with ctx.store() as store:
-        removed = _gate_list(store).remove(ctx.args.items)
-    for app in removed:
-        ctx.out(f"No longer gated: {app.display_name} ({app.id})")
+        outcomes = _gate_changes(ctx, store).remove(ctx.args.items)
+    for outcome in outcomes:
+        if outcome.entry is None:
+            ctx.out(f"No longer gated: {outcome.label}")
+        else:
+            ctx.out(
+                f"Stopping the gate for an app is a loosening, so it waits for your commitment "
+                f"delay: {outcome.label} is no longer gated "
+                f"{_when(ctx, str(outcome.entry['due_at']))}. "
+                f"Keep it gated with: nocontact keep {outcome.entry['id']}"
+            )
     return EXIT_OK
 
 
 def cmd_gate_list(ctx: Context) -> int:
     with ctx.store() as store:
+        _gate_changes(ctx, store)
         entries = _gate_list(store).export()
     if ctx.args.json:
         ctx.out(_dumps(entries))

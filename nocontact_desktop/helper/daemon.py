@@ -66,21 +66,25 @@ from nocontact_desktop.core.commitment.rules import (
     PENDING_KINDS,
     REFLECT_VALID_SECONDS,
     Commitment,
+    format_duration,
     split_change,
     subject_for,
 )
 from nocontact_desktop.core.errors import BadInput
 from nocontact_desktop.core.helper_link.protocol import (
+    GATE_CHANGE_KINDS,
     MAX_DOMAINS,
     MAX_PASS_MINUTES,
     PROTOCOL_VERSION,
     BeginReflect,
     CancelPending,
     ErrorCode,
+    FinishPending,
     GetCommitment,
     GetState,
     GrantPass,
     Hello,
+    HoldGateChange,
     Ping,
     ProtocolError,
     Request,
@@ -259,12 +263,14 @@ class _Pending:
     """A loosening change waiting for its due time (``due``: trusted elapsed seconds)."""
 
     id: int
-    kind: str  # unblock | delay | pass_max | passes_per_day
+    kind: str  # one of PENDING_KINDS
     subject: str
     due: float
     domains: tuple[str, ...] = ()  # unblock: the names that come off the list
     key: str | None = None  # a commitment value: its wire name...
-    value: int | None = None  # ...and the value it becomes
+    value: int | None = None  # ...and the value it becomes (gate_pause: its minutes)
+    app: str | None = None  # gate_remove: the gated app's id
+    ready: bool = False  # a gate change that came due: the client applies it, then finishes
 
 
 @dataclass
@@ -541,6 +547,10 @@ class HelperDaemon:
                 return await self._set_commitment(request.values())
             case CancelPending(pending_id):
                 return await self._cancel_pending(pending_id)
+            case HoldGateChange():
+                return await self._hold_gate_change(request)
+            case FinishPending(pending_id):
+                return await self._finish_pending(pending_id)
             case BeginReflect(domains, seconds):
                 return self._begin_reflect(domains, seconds)
             case Subscribe():  # handled by the IPC server itself
@@ -619,6 +629,7 @@ class HelperDaemon:
         domains: tuple[str, ...] = (),
         key: str | None = None,
         value: int | None = None,
+        app: str | None = None,
     ) -> _Pending:
         entry = _Pending(
             self._next_pending_id,
@@ -628,6 +639,7 @@ class HelperDaemon:
             domains,
             key,
             value,
+            app,
         )
         self._next_pending_id += 1
         self._pending.append(entry)
@@ -642,11 +654,14 @@ class HelperDaemon:
             # Shown to people: wall now + what is left on the trusted clock.
             "due_at": iso_utc(self._clock.now() + timedelta(seconds=remaining)),
             "remaining_seconds": round(remaining, 1),
+            "ready": entry.ready,
         }
         if entry.kind == "unblock":
             view["domains"] = list(entry.domains)
         else:
             view["value"] = entry.value
+        if entry.app is not None:
+            view["app"] = entry.app
         return view
 
     def _commitment_view(self) -> dict[str, Any]:
@@ -703,6 +718,52 @@ class HelperDaemon:
             "applied": sorted(applied),
             "added": [self._public(p) for p in added],
         }
+
+    async def _hold_gate_change(self, request: HoldGateChange) -> Mapping[str, Any]:
+        """Hold a loosening of the app gate for the delay; with none, the client goes ahead."""
+        added: _Pending | None = None
+        replaced: list[_Pending] = []
+        async with self._lock:
+            if self._delay_seconds() <= 0:
+                return {**self._commitment_view(), "hold": False, "added": []}
+            if request.kind == "gate_remove":
+                added = next(
+                    (p for p in self._pending if p.kind == "gate_remove" and p.app == request.app),
+                    None,
+                )  # asked before: it keeps its own, earlier, due time
+                if added is None:
+                    added = self._new_pending("gate_remove", request.label, app=request.app)
+            else:
+                # The newest wish wins: an earlier pause that has not come due is replaced.
+                replaced = [p for p in self._pending if p.kind == "gate_pause" and not p.ready]
+                for entry in replaced:
+                    self._pending.remove(entry)
+                subject = format_duration(request.minutes)
+                added = self._new_pending("gate_pause", subject, value=request.minutes)
+            await self._save_state()
+            self._schedule_pending()
+        log.info("helper: gate change %d (%s) held for the delay", added.id, added.kind)
+        for entry in replaced:
+            self._publish({"event": "pending_cancelled", **self._public(entry)})
+        self._publish({"event": "pending_added", **self._public(added)})
+        return {**self._commitment_view(), "hold": True, "added": [self._public(added)]}
+
+    async def _finish_pending(self, pending_id: int) -> Mapping[str, Any]:
+        """The client applied a ready gate change: it is done."""
+        async with self._lock:
+            entry = next((p for p in self._pending if p.id == pending_id), None)
+            if entry is None or not entry.ready:
+                raise ProtocolError(
+                    ErrorCode.NOT_FOUND,
+                    f"no ready gate change {pending_id}: only a gate change that came due "
+                    "can be finished (see get_commitment)",
+                )
+            view = self._public(entry)
+            self._pending.remove(entry)
+            await self._save_state()
+            self._schedule_pending()
+        log.info("helper: gate change %d applied by the client", pending_id)
+        return {"finished": view}
 
     async def _cancel_pending(self, pending_id: int) -> Mapping[str, Any]:
         async with self._lock:
@@ -823,8 +884,9 @@ class HelperDaemon:
         if self._pending_timer is not None:
             self._pending_timer.cancel()
             self._pending_timer = None
-        if self._pending:
-            remaining = max(0.0, min(p.due for p in self._pending) - self.elapsed())
+        waiting = [p.due for p in self._pending if not p.ready]
+        if waiting:
+            remaining = max(0.0, min(waiting) - self.elapsed())
             loop = asyncio.get_running_loop()
             # The loop's clock stops in suspend; the tick checks the trusted clock as well.
             self._pending_timer = loop.call_later(remaining + 0.001, self._on_pending_timer)
@@ -843,7 +905,7 @@ class HelperDaemon:
 
     def _due_pending(self) -> list[_Pending]:
         now = self.elapsed()
-        return [p for p in self._pending if p.due <= now]
+        return [p for p in self._pending if p.due <= now and not p.ready]
 
     async def _commitment_tick(self) -> None:
         """Each tick: apply pending changes that came due; now and then save the clock."""
@@ -858,6 +920,9 @@ class HelperDaemon:
         async with self._lock:
             due = self._due_pending()
             for entry in due:
+                if entry.kind in GATE_CHANGE_KINDS:
+                    entry.ready = True  # the client applies it, then finishes it
+                    continue
                 self._pending.remove(entry)
                 if entry.kind == "unblock":
                     self._blocklist = self._blocklist - frozenset(entry.domains)
@@ -1374,6 +1439,8 @@ def _pending_document(entry: _Pending) -> dict[str, Any]:
         "domains": list(entry.domains),
         "key": entry.key,
         "value": entry.value,
+        "app": entry.app,
+        "ready": entry.ready,
     }
 
 
@@ -1398,8 +1465,14 @@ def _parse_commitment_parts(document: Mapping[str, Any], loaded: _LoadedState) -
     for item in raw_pending:
         if not isinstance(item, dict) or item.get("kind") not in PENDING_KINDS:
             raise TypeError("pending change has the wrong shape")
-        key, value = item.get("key"), item.get("value")
-        if item["kind"] != "unblock":
+        key, value, app = item.get("key"), item.get("value"), item.get("app")
+        if item["kind"] == "gate_remove":
+            if not isinstance(app, str) or not app:
+                raise TypeError("pending gate change has no app")
+        elif item["kind"] == "gate_pause":
+            if type(value) is not int or value < 1:
+                raise TypeError("pending gate pause has no minutes")
+        elif item["kind"] != "unblock":
             if not isinstance(key, str) or type(value) is not int:
                 raise TypeError("pending commitment change has no value")
             Commitment().with_value(key, value)  # validated
@@ -1413,6 +1486,8 @@ def _parse_commitment_parts(document: Mapping[str, Any], loaded: _LoadedState) -
                 domains,
                 key if isinstance(key, str) else None,
                 value if type(value) is int else None,
+                app if isinstance(app, str) else None,
+                item.get("ready") is True,
             )
         )
     loaded.pending = pending

@@ -24,6 +24,7 @@ from nocontact_desktop.ui.tray.icon import app_icon, day_icon, face_icon
 from nocontact_desktop.ui.tray.menu import TrayMenu
 
 if TYPE_CHECKING:
+    from nocontact_desktop.core.app_gate.held_changes import GateChanges
     from nocontact_desktop.core.blocking.reconcile import Reconciled
     from nocontact_desktop.core.clock import Clock
     from nocontact_desktop.core.storage.store import Store
@@ -325,10 +326,11 @@ class TrayApp(QtCore.QObject):
 
     def _on_blocking(self, result: Reconciled) -> None:
         """What the helper holds: the list, pending changes, the commitment, outages."""
+        pending = self._apply_ready_gate_changes(result.pending)
         self.blocked_page.show_blocking(result)
-        self.blocked_page.show_pending(result.pending)
+        self.blocked_page.show_pending(pending)
         self.blocked_page.reload()
-        self.show_pending_in_menu(result.pending)
+        self.show_pending_in_menu(pending)
         state = result.helper_state
         if state is None:
             return
@@ -498,6 +500,7 @@ class TrayApp(QtCore.QObject):
             self.app_gate.presets,
             self.clock.now,
             self.platform.installed_apps,
+            remove=self.remove_gated_apps,
         )
         self.apps_page.changed.connect(self.app_gate.reload)
         self.window.add_page("Apps", self.apps_page, before="Settings")
@@ -512,18 +515,70 @@ class TrayApp(QtCore.QObject):
         self.pause_menu = pause_menu
 
     def pause_gate(self, minutes: int) -> None:
-        """Pause the app gate for ``minutes`` (0 resumes it); pausing is a loosening."""
+        """Pause the app gate for ``minutes`` (0 resumes it); pausing is a loosening: the
+        reflect moment first, then it waits for the commitment delay (DESIGN §4a)."""
         from nocontact_desktop.core.reflect.attempts import ReflectRules  # noqa: PLC0415 - see _build
         if minutes > 0:
             attempt = ReflectRules.change_attempt(
-                "pause-gate", f"Pause the app gate for {minutes} minutes", "your apps open freely"
+                "pause-gate",
+                f"Pause the app gate for {minutes} minutes",
+                f"your apps open freely; {self._delay_words()}",
             )
             self.site_attempts.flow.show(
                 attempt,
-                lambda outcome, _m: self._pause_gate_now(minutes) if outcome == "opened" else None,
+                lambda outcome, _m: self._ask_gate(lambda c: c.pause(minutes))
+                if outcome == "opened"
+                else None,
             )
             return
-        self._pause_gate_now(0)
+        self._pause_gate_now(0)  # resuming tightens: at once
+
+    def remove_gated_apps(self, app_ids: list[str]) -> None:
+        """Stop gating apps: the reflect moment first, then the commitment delay."""
+        from nocontact_desktop.core.reflect.attempts import ReflectRules  # noqa: PLC0415 - see _build
+        names = [app.display_name for app in self.app_gate.gate_list.listed(app_ids)]
+        attempt = ReflectRules.change_attempt(
+            "remove-gated-app", f"Stop gating {', '.join(names)}", self._delay_words()
+        )
+        self.site_attempts.flow.show(
+            attempt,
+            lambda outcome, _m: self._ask_gate(lambda c: c.remove(app_ids))
+            if outcome == "opened"
+            else None,
+        )
+
+    def _gate_changes(self) -> GateChanges:
+        from nocontact_desktop.core.app_gate.held_changes import GateChanges  # noqa: PLC0415 - see _build
+        from nocontact_desktop.core.helper_link.client import HelperClient  # noqa: PLC0415
+        return GateChanges(
+            self.app_gate.gate_list, HelperClient(self.socket_path), pause=self._pause_gate_now
+        )
+
+    def _ask_gate(self, ask: Callable[[GateChanges], object]) -> None:
+        """Ask for a gate loosening; the helper holds it, or it is done now (no delay)."""
+        from nocontact_desktop.core.errors import BadInput  # noqa: PLC0415 - see _build
+        from nocontact_desktop.core.helper_link.client import HelperError  # noqa: PLC0415
+        try:
+            ask(self._gate_changes())
+        except (HelperError, BadInput) as err:
+            self.apps_page.error_label.setText(f"Could not change the gate: {err}")
+            return
+        self.apps_page.reload()
+        self.app_gate.reload()
+        self.site_attempts.reconcile()  # the pending change shows on the pages and the menu
+
+    def _apply_ready_gate_changes(self, pending: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        """Gate changes whose delay has passed are applied here; the rest is still waiting."""
+        from nocontact_desktop.core.helper_link.client import HelperError  # noqa: PLC0415 - see _build
+        ready = [entry for entry in pending if entry.get("ready") is True]
+        if ready and hasattr(self, "app_gate"):
+            try:
+                if self._gate_changes().apply_ready(ready):
+                    self.apps_page.reload()
+                    self.app_gate.reload()
+            except HelperError as err:
+                log.warning("a ready gate change could not be finished: %s", err)
+        return [entry for entry in pending if entry.get("ready") is not True]
 
     def _pause_gate_now(self, minutes: int) -> None:
         until = self.clock.now() + timedelta(minutes=minutes) if minutes > 0 else None

@@ -121,3 +121,42 @@ def test_commitment_settings_from_the_command_line_reach_the_helper(
     assert (shown["pass_max_minutes"], shown["delay_minutes"]) == (15, 1440)
     assert shown["passes_per_day"] == 3
     assert [p["kind"] for p in shown["pending"]] == ["passes_per_day"]
+
+
+def gated(d: list[str], capsys: pytest.CaptureFixture[str]) -> list[str]:
+    code, out, _ = run(["gate", "list", "--json", *d], capsys)
+    assert code == 0
+    return [entry["app"] for entry in json.loads(out)]
+
+
+def test_stopping_the_gate_for_an_app_waits_for_the_delay(
+    d: list[str], helper: RunningHelper, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert run(["gate", "add", "signal", "whatsapp", *d], capsys)[0] == 0
+    run(["commitment", "set", "2m", *d], capsys)  # two seconds here
+    code, out, err = run(["gate", "remove", "signal", *d], capsys)
+    assert code == 0, err
+    assert "Signal is no longer gated" in out and "nocontact keep" in out
+    assert gated(d, capsys) == ["signal", "whatsapp"]  # still gated while it waits
+    [entry] = json.loads(run(["pending", "--json", *d], capsys)[1])
+    assert entry["kind"] == "gate_remove" and entry["subject"] == "Signal"
+    # "Keep it gated", by id: immediate.
+    assert run(["keep", str(entry["id"]), *d], capsys)[0] == 0
+    assert json.loads(run(["pending", "--json", *d], capsys)[1]) == []
+    # Asked again, and left to come due: the next gate command applies it.
+    run(["gate", "remove", "signal", *d], capsys)
+    client = helper.client()
+    assert wait_for(lambda: client.get_commitment()["pending"][0]["ready"], 8)
+    code, out, err = run(["gate", "list", "--json", *d], capsys)
+    assert [e["app"] for e in json.loads(out)] == ["whatsapp"]
+    assert "your commitment delay has passed: Signal is no longer gated" in err
+    assert client.get_commitment()["pending"] == []
+
+
+def test_without_a_delay_the_gate_lets_go_at_once(
+    d: list[str], capsys: pytest.CaptureFixture[str]
+) -> None:
+    run(["gate", "add", "signal", *d], capsys)
+    code, out, _ = run(["gate", "remove", "signal", *d], capsys)
+    assert code == 0 and "No longer gated: Signal" in out
+    assert gated(d, capsys) == []

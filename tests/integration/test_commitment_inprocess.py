@@ -18,9 +18,12 @@ from nocontact_desktop.core.blocking.hosts_section import read_section_names
 from nocontact_desktop.core.clock import ManualClock
 from nocontact_desktop.core.helper_link.protocol import (
     BeginReflect,
+    CancelPending,
     ErrorCode,
+    FinishPending,
     GetCommitment,
     GrantPass,
+    HoldGateChange,
     ProtocolError,
     SetBlocklist,
     SetCommitment,
@@ -245,5 +248,51 @@ def test_policies_turned_off_give_back_the_administrators_file(
             await daemon.execute(SetBlocklist(NAMES))
             await daemon.execute(SetCommitment(browser_policies=0))  # no delay: at once
             assert firefox.read_bytes() == original  # the administrator's file, byte for byte
+
+    asyncio.run(scenario())
+
+
+def test_gate_changes_wait_for_the_delay_then_wait_for_the_client(
+    tmp_path: Path, hosts: Path, clock: ManualClock
+) -> None:
+    """The helper holds a gate loosening on its trusted clock; the client applies it."""
+
+    async def pending_of(daemon: HelperDaemon) -> list[dict[str, Any]]:
+        return list((await daemon.execute(GetCommitment()))["pending"])
+
+    async def scenario() -> None:
+        async with running(make_daemon(tmp_path, clock)) as daemon:
+            # No delay: the client goes ahead at once.
+            now = await daemon.execute(HoldGateChange("gate_remove", "signal", "Signal", 0))
+            assert now["hold"] is False and now["added"] == []
+            await daemon.execute(SetCommitment(delay_minutes=60))
+            held = await daemon.execute(HoldGateChange("gate_remove", "signal", "Signal", 0))
+            [entry] = held["added"]
+            assert held["hold"] is True and entry["ready"] is False
+            assert entry["kind"] == "gate_remove" and entry["app"] == "signal"
+            assert entry["subject"] == "Signal"
+            again = await daemon.execute(HoldGateChange("gate_remove", "signal", "Signal", 0))
+            assert again["added"][0]["id"] == entry["id"]  # asked twice: one change, one time
+            first_pause = await daemon.execute(HoldGateChange("gate_pause", "", "", 15))
+            pause = await daemon.execute(HoldGateChange("gate_pause", "", "", 60))
+            assert pause["added"][0]["subject"] == "1 hour"
+            kinds = sorted((p["kind"], p.get("value")) for p in await pending_of(daemon))
+            assert kinds == [("gate_pause", 60), ("gate_remove", None)]  # newest pause wins
+            with pytest.raises(ProtocolError) as early:
+                await daemon.execute(FinishPending(entry["id"]))
+            assert early.value.code == ErrorCode.NOT_FOUND  # not due: nothing to finish
+            await daemon.execute(CancelPending(pause["added"][0]["id"]))  # "Keep the gate on"
+            assert first_pause["added"][0]["id"] not in [p["id"] for p in await pending_of(daemon)]
+            clock.advance(timedelta(minutes=60))
+            assert await eventually(lambda: daemon._pending[0].ready)
+            [ready] = await pending_of(daemon)
+            assert ready["id"] == entry["id"] and ready["ready"] is True
+        # Ready survives a restart until the client has applied it.
+        async with running(make_daemon(tmp_path, clock)) as daemon:
+            [still] = await pending_of(daemon)
+            assert still["ready"] is True and still["app"] == "signal"
+            done = await daemon.execute(FinishPending(still["id"]))
+            assert done["finished"]["id"] == still["id"]
+            assert await pending_of(daemon) == []
 
     asyncio.run(scenario())

@@ -16,9 +16,11 @@ from nocontact_desktop.core.helper_link.protocol import (
     MAX_MESSAGE_BYTES,
     PROTOCOL_VERSION,
     ErrorCode,
+    FinishPending,
     GetState,
     GrantPass,
     Hello,
+    HoldGateChange,
     Ping,
     ProtocolError,
     RevokePass,
@@ -59,6 +61,9 @@ def test_every_command_round_trips_through_encode_and_decode() -> None:
         SetBlocklist(()),
         GrantPass(("example.com",), 15),
         RevokePass(("example.com",)),
+        HoldGateChange("gate_remove", "path:/usr/bin/signal-desktop", "Signal", 0),
+        HoldGateChange("gate_pause", "", "", 60),
+        FinishPending(7),
     ]
     for request in requests:
         encoded = encode_request(request)
@@ -349,3 +354,36 @@ def test_only_known_events_are_encoded_or_decoded() -> None:
         decode_event(b'{"v":1,"event":"nope"}\n')
     with pytest.raises(ProtocolError):
         decode_event(b'{"v":1,"ok":true,"result":{}}\n')
+
+
+# --- gate changes the helper holds (DESIGN §4a) ----------------------------------------------
+
+
+def gate(**changes: Any) -> bytes:
+    message = {"v": PROTOCOL_VERSION, "cmd": "hold_gate_change", "kind": "gate_remove",
+               "app": "signal", "label": "Signal", "minutes": 0}  # fmt: skip
+    message.update(changes)
+    return line(message)
+
+
+@pytest.mark.parametrize(
+    ("changes", "named"),
+    [
+        ({"kind": "gate_add"}, "'kind' must be one of gate_remove, gate_pause"),
+        ({"app": ""}, "'app' is not valid"),
+        ({"app": "x" * 513}, "'app' is not valid"),
+        ({"label": "Sig\nnal"}, "'label' is not valid"),
+        ({"app": 3}, "'app' must be a string"),
+        ({"minutes": 5}, "'minutes'"),
+        ({"kind": "gate_pause", "minutes": 60}, "empty 'app' and 'label'"),
+        ({"kind": "gate_pause", "app": "", "label": "", "minutes": 0}, "'minutes'"),
+        ({"kind": "gate_pause", "app": "", "label": "", "minutes": 24 * 60 + 1}, "'minutes'"),
+    ],
+)
+def test_gate_changes_are_checked(changes: dict[str, Any], named: str) -> None:
+    assert named in refused(gate(**changes)).message
+
+
+def test_a_finished_change_needs_a_whole_positive_id() -> None:
+    for bad in (0, -1, "3", 1.5, True):
+        refused(line({"v": PROTOCOL_VERSION, "cmd": "finish_pending", "id": bad}))

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import pytest
 from pytestqt.qtbot import QtBot
@@ -284,3 +285,60 @@ def test_export_and_import_from_settings(
     assert section.import_from(target)  # the same events again: nothing new, nothing doubled
     assert "Imported 0 new events" in section.result_label.text()
     assert store.count_by_kind()[EventKind.HOOVER] == 1
+
+
+def test_letting_an_app_go_goes_through_the_reflect_moment(
+    qtbot: QtBot, store: Store, clock: ManualClock, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A loosening: the moment first; then the helper's delay (none here: no helper)."""
+    app = TrayApp(store, clock, socket_path=tmp_path / "no-helper.sock")
+    qtbot.addWidget(app.window)
+    try:
+        app.app_gate.gate_list.add(["signal", "whatsapp"], clock.now())
+        app.apps_page.reload()
+        shown: list[Any] = []
+        monkeypatch.setattr(
+            app.site_attempts.flow, "show", lambda attempt, done: shown.append((attempt, done))
+        )
+        app.apps_page.preset_checks["signal"].click()  # unticking a preset asks too
+        [(attempt, decided)] = shown
+        assert attempt.kind == "change" and attempt.name == "Stop gating Signal"
+        assert "no commitment delay is set" in attempt.detail
+        assert app.apps_page.preset_checks["signal"].isChecked()  # nothing before the moment
+        decided("dismissed", None)
+        assert [a.id for a in app.app_gate.gate_list.apps()] == ["signal", "whatsapp"]
+        decided("opened", None)  # "Ask for it anyway" after the countdown
+        assert [a.id for a in app.app_gate.gate_list.apps()] == ["whatsapp"]
+        assert not app.apps_page.preset_checks["signal"].isChecked()
+        app.pause_gate(15)
+        pause_attempt, pause_decided = shown[1]
+        assert pause_attempt.name == "Pause the app gate for 15 minutes"
+        assert not app.app_gate.gate.paused
+        pause_decided("opened", None)
+        assert app.app_gate.gate.paused
+    finally:
+        app.scheduler.shutdown()
+        app.stop_using_store()
+
+
+def test_a_gate_change_that_came_due_is_applied_and_finished(
+    qtbot: QtBot, store: Store, clock: ManualClock, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from nocontact_desktop.core.helper_link.client import HelperClient
+
+    app = TrayApp(store, clock, socket_path=tmp_path / "no-helper.sock")
+    qtbot.addWidget(app.window)
+    finished: list[int] = []
+    monkeypatch.setattr(HelperClient, "finish_pending", lambda _self, i: finished.append(i) or {})
+    try:
+        app.app_gate.gate_list.add(["signal"], clock.now())
+        due = {"id": 4, "kind": "gate_remove", "app": "signal", "subject": "Signal",
+               "due_at": "2026-03-19T22:00:00+00:00", "ready": True}  # fmt: skip
+        waiting = {"id": 5, "kind": "gate_pause", "value": 60, "subject": "1 hour",
+                   "due_at": "2026-03-21T22:00:00+00:00", "ready": False}  # fmt: skip
+        left = app._apply_ready_gate_changes([due, waiting])
+        assert left == [waiting] and finished == [4]
+        assert app.app_gate.gate_list.apps() == []
+    finally:
+        app.scheduler.shutdown()
+        app.stop_using_store()

@@ -67,20 +67,29 @@ class GateList:
             )
         return new
 
-    def remove(self, texts: Sequence[str]) -> list[GatedApp]:
-        """Remove apps; BadInput (nothing removed) if one of them is not on the list."""
+    def listed(self, texts: Sequence[str]) -> list[GatedApp]:
+        """The listed apps ``texts`` name; BadInput if one of them is not on the list."""
         if not texts:
             raise BadInput("no app given: name one from `nocontact gate list`")
         listed = {app.id for app in self.apps()}
-        pairs = []
+        found: dict[str, GatedApp] = {}
         for text in texts:
             app = self._listed_match(text, listed)
             if app is None:
                 raise BadInput(f"{text!r} is not on your list of gated apps")
-            pairs.append(app)
+            found.setdefault(app.id, app)
+        return list(found.values())
+
+    def remove(self, texts: Sequence[str]) -> list[GatedApp]:
+        """Remove apps; BadInput (nothing removed) if one of them is not on the list."""
+        apps = self.listed(texts)
+        self.remove_ids([app.id for app in apps])
+        return apps
+
+    def remove_ids(self, app_ids: Sequence[str]) -> None:
+        """Remove apps by id (ids no longer listed are ignored)."""
         with self._store.transaction() as conn:
-            conn.executemany("DELETE FROM gate_apps WHERE spec = ?", [(a.id,) for a in pairs])
-        return pairs
+            conn.executemany("DELETE FROM gate_apps WHERE spec = ?", [(i,) for i in app_ids])
 
     def _listed_match(self, text: str, listed: set[str]) -> GatedApp | None:
         if text.strip() in listed:  # the id as `gate list` prints it

@@ -10,11 +10,14 @@ blocked sites                      add a target                remove a target
 commitment delay                   a longer delay              a shorter delay (also "none")
 pass length limit                  a shorter maximum           a longer maximum
 passes per day                     fewer                       more
+gated apps                         add an app                  remove an app, pause the gate
+browser policies                   on                          off
 pending change                     cancel it ("Keep it")       —
 =================================  ==========================  ==============================
 
-The app gate and browser policies follow the same rule on the client side (gated apps are the
-person's own processes, so the helper cannot hold them; see DESIGN §7).
+Gated apps are the person's own processes, so the helper cannot change the gate itself: it
+holds a gate change on its trusted clock like any other, marks it ready when it is due, and
+the client applies it then (DESIGN §4a, §7).
 """
 
 from __future__ import annotations
@@ -55,9 +58,13 @@ MAX_COUNTDOWN_SECONDS: Final = 300
 REFLECT_VALID_SECONDS: Final = 15 * 60
 
 SettingKind = Literal["delay", "pass_max", "passes_per_day", "browser_policies"]
-PendingKind = Literal["unblock", "delay", "pass_max", "passes_per_day", "browser_policies"]
+PendingKind = Literal[
+    "unblock", "delay", "pass_max", "passes_per_day", "browser_policies", "gate_remove",
+    "gate_pause",
+]
 PENDING_KINDS: Final[tuple[PendingKind, ...]] = (
-    "unblock", "delay", "pass_max", "passes_per_day", "browser_policies"
+    "unblock", "delay", "pass_max", "passes_per_day", "browser_policies",
+    "gate_remove", "gate_pause",
 )
 Direction = Literal["tighten", "loosen", "same"]
 
@@ -213,6 +220,10 @@ def describe_pending(kind: str, subject: str) -> str:
         return f"passes per day become {subject}"
     if kind == "browser_policies":
         return f"browser policies turn {subject}"
+    if kind == "gate_remove":
+        return f"{subject} is no longer gated"
+    if kind == "gate_pause":
+        return f"the app gate pauses for {subject}"
     return f"{kind} {subject}"
 
 

@@ -41,10 +41,12 @@ from nocontact_desktop.core.helper_link.protocol import (
     MAX_MESSAGE_BYTES,
     BeginReflect,
     CancelPending,
+    FinishPending,
     GetCommitment,
     GetState,
     GrantPass,
     Hello,
+    HoldGateChange,
     Ping,
     ProtocolError,
     Request,
@@ -276,6 +278,21 @@ class HelperClient:
     def cancel_pending(self, pending_id: int) -> dict[str, Any]:
         """Cancel a pending change now: ``{"cancelled": {...}}``."""
         return self._call(CancelPending(pending_id), timeout=max(self.timeout, 10.0))
+
+    def hold_gate_remove(self, app_id: str, label: str) -> dict[str, Any]:
+        """Ask to stop gating ``app_id``: ``{"hold": False}`` means apply it now (no delay);
+        else ``added`` holds the pending change, ready when the delay has passed."""
+        request = HoldGateChange("gate_remove", app_id, label, 0)
+        return self._call(request, timeout=max(self.timeout, 10.0))
+
+    def hold_gate_pause(self, minutes: int) -> dict[str, Any]:
+        """Ask to pause the app gate for ``minutes`` (as :meth:`hold_gate_remove`)."""
+        request = HoldGateChange("gate_pause", "", "", minutes)
+        return self._call(request, timeout=max(self.timeout, 10.0))
+
+    def finish_pending(self, pending_id: int) -> dict[str, Any]:
+        """The ready gate change ``pending_id`` was applied: ``{"finished": {...}}``."""
+        return self._call(FinishPending(pending_id), timeout=max(self.timeout, 10.0))
 
     def begin_reflect(self, domains: Iterable[str], countdown_seconds: int) -> dict[str, Any]:
         """The reflect dialog for ``domains`` appeared (a pass needs its countdown first)."""

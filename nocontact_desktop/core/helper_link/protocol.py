@@ -67,6 +67,11 @@ MAX_MESSAGE_BYTES: Final = 512 * 1024
 MAX_DOMAINS: Final = 5000
 MIN_PASS_MINUTES: Final = 1
 MAX_PASS_MINUTES: Final = 240
+# Gate changes the helper holds (DESIGN §4a): an app's id may be a saved program path.
+GATE_CHANGE_KINDS: Final = ("gate_remove", "gate_pause")
+MAX_APP_CHARS: Final = 512
+MAX_LABEL_CHARS: Final = 120
+MAX_GATE_PAUSE_MINUTES: Final = 24 * 60
 
 EVENT_NAMES: Final = frozenset(
     {
@@ -187,6 +192,29 @@ class CancelPending:
 
 
 @dataclass(frozen=True)
+class HoldGateChange:
+    """Hold a loosening of the app gate for the commitment delay (DESIGN §4a).
+
+    The gate runs as the person, so the helper cannot apply it: it keeps the due time on its
+    trusted clock, marks the change ``ready`` when it is due, and the client applies it and
+    calls :class:`FinishPending`. ``kind`` is ``gate_remove`` (``app``: the gated app's id,
+    ``label``: its name as shown) or ``gate_pause`` (``minutes`` of pause once due).
+    """
+
+    kind: str
+    app: str
+    label: str
+    minutes: int
+
+
+@dataclass(frozen=True)
+class FinishPending:
+    """The client applied the ready gate change ``id``: forget it."""
+
+    id: int
+
+
+@dataclass(frozen=True)
 class BeginReflect:
     """The reflect moment for ``domains`` began; its countdown lasts ``countdown_seconds``."""
 
@@ -205,6 +233,8 @@ Request = (
     | GetCommitment
     | SetCommitment
     | CancelPending
+    | HoldGateChange
+    | FinishPending
     | BeginReflect
 )
 
@@ -229,6 +259,8 @@ _ARGUMENTS: Final[dict[str, frozenset[str]]] = {
         {"delay_minutes", "pass_max_minutes", "passes_per_day", "browser_policies"}
     ),
     "cancel_pending": frozenset({"id"}),
+    "hold_gate_change": frozenset({"kind", "app", "label", "minutes"}),
+    "finish_pending": frozenset({"id"}),
     "begin_reflect": frozenset({"domains", "countdown_seconds"}),
 }
 # Arguments a command may leave out (set_commitment: any, but at least one).
@@ -365,6 +397,10 @@ def decode_request(line: bytes) -> Request:
         return _set_commitment(message)
     if cmd == "cancel_pending":
         return CancelPending(_whole(message["id"], "id", 1, MAX_PENDING_ID))
+    if cmd == "finish_pending":
+        return FinishPending(_whole(message["id"], "id", 1, MAX_PENDING_ID))
+    if cmd == "hold_gate_change":
+        return _hold_gate_change(message)
     if cmd == "begin_reflect":
         domains = _domains(message["domains"], allow_empty=False)
         seconds = _whole(
@@ -375,6 +411,35 @@ def decode_request(line: bytes) -> Request:
         )
         return BeginReflect(domains, seconds)
     return RevokePass(_domains(message["domains"], allow_empty=False))
+
+
+def _printable(value: object, key: str, longest: int, *, allow_empty: bool) -> str:
+    if not isinstance(value, str):
+        raise ProtocolError(ErrorCode.BAD_REQUEST, f"{key!r} must be a string")
+    if (not value and not allow_empty) or len(value) > longest or not value.isprintable():
+        raise ProtocolError(
+            ErrorCode.BAD_INPUT,
+            f"{key!r} is not valid: 1 to {longest} printable characters",
+        )
+    return value
+
+
+def _hold_gate_change(message: Mapping[str, Any]) -> HoldGateChange:
+    kind = message["kind"]
+    if kind not in GATE_CHANGE_KINDS:
+        raise ProtocolError(
+            ErrorCode.BAD_INPUT,
+            f"'kind' must be one of {', '.join(GATE_CHANGE_KINDS)}",
+        )
+    if kind == "gate_remove":
+        app = _printable(message["app"], "app", MAX_APP_CHARS, allow_empty=False)
+        label = _printable(message["label"], "label", MAX_LABEL_CHARS, allow_empty=False)
+        _whole(message["minutes"], "minutes", 0, 0)
+        return HoldGateChange(kind, app, label, 0)
+    if message["app"] != "" or message["label"] != "":
+        raise ProtocolError(ErrorCode.BAD_INPUT, "'gate_pause' takes an empty 'app' and 'label'")
+    minutes = _whole(message["minutes"], "minutes", 1, MAX_GATE_PAUSE_MINUTES)
+    return HoldGateChange(kind, "", "", minutes)
 
 
 def _whole(value: object, key: str, low: int, high: int) -> int:
@@ -440,6 +505,11 @@ def encode_request(request: Request) -> bytes:
             message.update(cmd="set_commitment", **request.values())
         case CancelPending(pending_id):
             message.update(cmd="cancel_pending", id=pending_id)
+        case HoldGateChange(kind, app, label, minutes):
+            message.update(cmd="hold_gate_change", kind=kind, app=app, label=label,
+                           minutes=minutes)  # fmt: skip
+        case FinishPending(pending_id):
+            message.update(cmd="finish_pending", id=pending_id)
         case BeginReflect(domains, seconds):
             message.update(cmd="begin_reflect", domains=list(domains), countdown_seconds=seconds)
     return _dump(message)

@@ -31,9 +31,14 @@ class AppsPage(QtWidgets.QWidget):
         now: Callable[[], datetime],
         installed_apps: Callable[[], list[InstalledApp]] = list,
         parent: QtWidgets.QWidget | None = None,
+        *,
+        remove: Callable[[list[str]], None] | None = None,
     ) -> None:
+        """``remove``: how removing apps is asked for (the tray: the reflect moment, then the
+        commitment delay); without it they are removed at once."""
         super().__init__(parent)
         self._gate_list = gate_list
+        self._remove = remove
         self._now = now
         self._installed_apps = installed_apps
         layout = QtWidgets.QVBoxLayout(self)
@@ -101,6 +106,10 @@ class AppsPage(QtWidgets.QWidget):
     def _toggle_preset(self, app: GatedApp, on: bool) -> None:
         if on:
             self._gate_list.add([app.id], self._now())
+        elif self._remove is not None:
+            self.reload()  # still gated until the removal is done (shown checked till then)
+            self._remove([app.id])
+            return
         else:
             self._gate_list.remove([app.id])
         self.changed.emit()
@@ -124,12 +133,16 @@ class AppsPage(QtWidgets.QWidget):
             self.add_app(chooser.chosen)
 
     def remove_selected(self) -> None:
-        """Stop gating the selected apps."""
+        """Stop gating the selected apps (a loosening: see ``remove``)."""
         ids = [str(item.data(Qt.ItemDataRole.UserRole)) for item in self.others.selectedItems()]
-        if ids:
-            self._gate_list.remove(ids)
-            self.reload()
-            self.changed.emit()
+        if not ids:
+            return
+        if self._remove is not None:
+            self._remove(ids)
+            return
+        self._gate_list.remove(ids)
+        self.reload()
+        self.changed.emit()
 
 
 def _icon_names(app: GatedApp) -> list[str]:

@@ -39,7 +39,11 @@ CancelPending = Callable[[int], dict[str, Any]]
 
 def keep_label(kind: str) -> str:
     """The one-click cancel of a pending change."""
-    return "Keep it blocked" if kind == "unblock" else "Keep it as it is"
+    return {
+        "unblock": "Keep it blocked",
+        "gate_remove": "Keep it gated",
+        "gate_pause": "Keep the gate on",
+    }.get(kind, "Keep it as it is")
 
 
 class BlockedPage(QtWidgets.QWidget):
