@@ -3,8 +3,9 @@
     python commitment_screen_app.py DATA_DIR
 
 Runs the real helper process on a throwaway hosts file with a 3-day commitment, blocks two
-targets through it, asks to unblock one (it becomes a pending removal held by the helper),
-and shows the main window on the Blocked page. Prints ``ready`` once painted and quits on a
+targets through it, asks to unblock one (it becomes a pending removal held by the helper) and
+to stop gating Signal (a gate change the helper holds), and shows the main window on the
+Blocked page. Prints ``ready`` once painted and quits on a
 line from stdin.
 """
 
@@ -50,7 +51,10 @@ def main() -> int:
         window.show_page("Blocked")
         page.show_blocking(reconcile(client, blocklist.domains()))
         page.unblock(["instagram.com/some.one"])  # as after the reflect moment
-        page.show_blocking(reconcile(client, blocklist.domains()))
+        client.hold_gate_remove("signal", "Signal")
+        result = reconcile(client, blocklist.domains())
+        page.show_blocking(result)
+        page.show_pending(result.pending)  # as the tray does on every reconcile
         window.resize(1000, 680)
         window.move(40, 40)
         window.show()
