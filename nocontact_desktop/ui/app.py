@@ -331,6 +331,14 @@ class TrayApp(QtCore.QObject):
         self.blocked_page.show_pending(pending)
         self.blocked_page.reload()
         self.show_pending_in_menu(pending)
+        if hasattr(self, "apps_page"):
+            self.apps_page.show_pending(
+                [
+                    self.blocked_page.pending_text(entry)
+                    for entry in pending
+                    if entry.get("kind") in ("gate_remove", "gate_pause")
+                ]
+            )
         state = result.helper_state
         if state is None:
             return

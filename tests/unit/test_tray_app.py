@@ -324,6 +324,7 @@ def test_letting_an_app_go_goes_through_the_reflect_moment(
 def test_a_gate_change_that_came_due_is_applied_and_finished(
     qtbot: QtBot, store: Store, clock: ManualClock, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    from nocontact_desktop.core.blocking.reconcile import Reconciled
     from nocontact_desktop.core.helper_link.client import HelperClient
 
     app = TrayApp(store, clock, socket_path=tmp_path / "no-helper.sock")
@@ -339,6 +340,13 @@ def test_a_gate_change_that_came_due_is_applied_and_finished(
         left = app._apply_ready_gate_changes([due, waiting])
         assert left == [waiting] and finished == [4]
         assert app.app_gate.gate_list.apps() == []
+        # What still waits shows on the Apps page too, not only in the tray menu.
+        state = {"blocklist": [], "commitment": {"pending": [waiting]}}
+        app._on_blocking(Reconciled("off", "", helper_state=state))
+        assert app.apps_page.pending_label.text().startswith(
+            "Waiting for your commitment delay: the app gate pauses for 1 hour Saturday"
+        )
+        assert not app.apps_page.pending_label.isHidden()
     finally:
         app.scheduler.shutdown()
         app.stop_using_store()

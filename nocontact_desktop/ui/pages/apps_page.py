@@ -46,6 +46,9 @@ class AppsPage(QtWidgets.QWidget):
         layout.addWidget(calm_style.label(EXPLAIN))
         self.pause_label = calm_style.label("", "muted")
         layout.addWidget(self.pause_label)
+        self.pending_label = calm_style.label("", "muted")
+        self.pending_label.setVisible(False)
+        layout.addWidget(self.pending_label)
 
         box = QtWidgets.QGroupBox("Messaging apps")
         grid = QtWidgets.QGridLayout(box)
@@ -102,6 +105,18 @@ class AppsPage(QtWidgets.QWidget):
         self.pause_label.setText(
             "" if until is None else f"Paused until {until.astimezone().strftime('%H:%M')}."
         )
+
+    def show_pending(self, lines: list[str]) -> None:
+        """The gate changes waiting for the commitment delay ("Signal is no longer gated
+        Monday 10:18"); each can be kept from the tray menu or the Blocked page."""
+        self.pending_label.setText(
+            "Waiting for your commitment delay: "
+            + "; ".join(lines)
+            + ". To keep things as they are, use the tray menu or the Blocked page."
+            if lines
+            else ""
+        )
+        self.pending_label.setVisible(bool(lines))
 
     def _toggle_preset(self, app: GatedApp, on: bool) -> None:
         if on:
