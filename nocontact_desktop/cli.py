@@ -684,14 +684,22 @@ def _gate_changes(ctx: Context, store: Store) -> GateChanges:
     except HelperError as err:
         _warn(f"the helper could not tell its commitment: {err}")
         return changes
-    for done in changes.apply_ready(pending):
-        _warn(f"your commitment delay has passed: {done}")  # stderr: --json stays clean
+    try:
+        for done in changes.apply_ready(pending):
+            _warn(f"your commitment delay has passed: {done}")  # stderr: --json stays clean
+    except (HelperUnavailable, HelperError) as err:
+        _warn(f"a change that came due could not be finished: {err}")
     return changes
 
 
 def cmd_gate_remove(ctx: Context) -> int:
+    from nocontact_desktop.core.helper_link.client import HelperError
     with ctx.store() as store:
-        outcomes = _gate_changes(ctx, store).remove(ctx.args.items)
+        try:
+            outcomes = _gate_changes(ctx, store).remove(ctx.args.items)
+        except HelperError as err:
+            _warn(f"the helper did not take the change, so nothing changed: {err}")
+            return EXIT_FAILURE
     for outcome in outcomes:
         if outcome.entry is None:
             ctx.out(f"No longer gated: {outcome.label}")

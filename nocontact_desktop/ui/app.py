@@ -543,8 +543,14 @@ class TrayApp(QtCore.QObject):
 
     def remove_gated_apps(self, app_ids: list[str]) -> None:
         """Stop gating apps: the reflect moment first, then the commitment delay."""
-        from nocontact_desktop.core.reflect.attempts import ReflectRules  # noqa: PLC0415 - see _build
-        names = [app.display_name for app in self.app_gate.gate_list.listed(app_ids)]
+        from nocontact_desktop.core.errors import BadInput  # noqa: PLC0415 - see _build
+        from nocontact_desktop.core.reflect.attempts import ReflectRules  # noqa: PLC0415
+        try:
+            names = [app.display_name for app in self.app_gate.gate_list.listed(app_ids)]
+        except BadInput as err:  # changed from the command line meanwhile
+            self.apps_page.error_label.setText(str(err))
+            self.apps_page.reload()
+            return
         attempt = ReflectRules.change_attempt(
             "remove-gated-app", f"Stop gating {', '.join(names)}", self._delay_words()
         )
@@ -564,11 +570,14 @@ class TrayApp(QtCore.QObject):
 
     def _ask_gate(self, ask: Callable[[GateChanges], object]) -> None:
         """Ask for a gate loosening; the helper holds it, or it is done now (no delay)."""
-        from nocontact_desktop.core.errors import BadInput  # noqa: PLC0415 - see _build
-        from nocontact_desktop.core.helper_link.client import HelperError  # noqa: PLC0415
+        from nocontact_desktop.core.errors import BadInput, HelperServiceError  # noqa: PLC0415 - see _build
+        from nocontact_desktop.core.helper_link.client import (  # noqa: PLC0415
+            HelperError,
+            HelperUnavailable,
+        )
         try:
             ask(self._gate_changes())
-        except (HelperError, BadInput) as err:
+        except (HelperError, HelperUnavailable, HelperServiceError, BadInput) as err:
             self.apps_page.error_label.setText(f"Could not change the gate: {err}")
             return
         self.apps_page.reload()
@@ -577,14 +586,17 @@ class TrayApp(QtCore.QObject):
 
     def _apply_ready_gate_changes(self, pending: list[dict[str, Any]]) -> list[dict[str, Any]]:
         """Gate changes whose delay has passed are applied here; the rest is still waiting."""
-        from nocontact_desktop.core.helper_link.client import HelperError  # noqa: PLC0415 - see _build
+        from nocontact_desktop.core.helper_link.client import (  # noqa: PLC0415 - see _build
+            HelperError,
+            HelperUnavailable,
+        )
         ready = [entry for entry in pending if entry.get("ready") is True]
         if ready and hasattr(self, "app_gate"):
             try:
                 if self._gate_changes().apply_ready(ready):
                     self.apps_page.reload()
                     self.app_gate.reload()
-            except HelperError as err:
+            except (HelperError, HelperUnavailable) as err:  # the next reconcile tries again
                 log.warning("a ready gate change could not be finished: %s", err)
         return [entry for entry in pending if entry.get("ready") is not True]
 
