@@ -90,7 +90,10 @@ class TrayApp(QtCore.QObject):
         self.privacy_filter = PrivacyFilter(self.discretion, clock.monotonic, self)
         self.privacy_filter.quick_exit.connect(self.quick_exit)
         self.privacy_filter.activity.connect(self._on_activity)
-        self.privacy_filter.install()
+        # Installed with the first window (_build, unlock), not before the icon: every event
+        # it sees crosses into Python, and PySide6 builds the enums of each event class the
+        # first time one does (tens of ms of a start, DESIGN §11). Before that there are no
+        # windows to retitle and no keys to watch.
         self.app_lock: LockController | None = None
         self.tray = QtWidgets.QSystemTrayIcon(self._idle_icon(), self)
         self.menu = TrayMenu(self.discretion.text)
@@ -110,6 +113,7 @@ class TrayApp(QtCore.QObject):
         if self._built:
             return
         self._built = True
+        self.privacy_filter.install()
         # Imported here, not with the module: the icon shows before any of this is loaded.
         from nocontact_desktop.core.helper_link.client import (  # noqa: PLC0415
             default_socket_path,
@@ -793,6 +797,7 @@ class TrayApp(QtCore.QObject):
         """
         if self.passphrase is None:
             return True
+        self.privacy_filter.install()  # the prompt is a window: titles stay neutral
         self.passphrase.ask_again()
         while True:
             try:

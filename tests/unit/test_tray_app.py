@@ -350,3 +350,19 @@ def test_a_gate_change_that_came_due_is_applied_and_finished(
     finally:
         app.scheduler.shutdown()
         app.stop_using_store()
+
+
+def test_the_privacy_filter_waits_for_the_first_window(
+    qtbot: QtBot, store: Store, clock: ManualClock, tmp_path: Path
+) -> None:
+    """Before the icon it would only slow the start (DESIGN §11); with the first window it is
+    there to keep titles neutral and hear the quick exit."""
+    app = TrayApp(store, clock, socket_path=tmp_path / "none.sock", icon_first=True)
+    try:
+        assert not app.privacy_filter._installed
+        app._build()
+        qtbot.addWidget(app.window)
+        assert app.privacy_filter._installed
+    finally:
+        app.scheduler.shutdown()
+        app.stop_using_store()

@@ -213,18 +213,21 @@ class PrivacyFilter(QtCore.QObject):
         self._discretion = discretion
         self._escapes = EscapeCounter(monotonic)
         self._shortcut = QtGui.QKeySequence(QUICK_EXIT_SHORTCUT)
+        self._installed = False
 
     def install(self) -> None:
-        """Watch every event of the application."""
+        """Watch every event of the application (once; again after :meth:`uninstall`)."""
         app = QtCore.QCoreApplication.instance()
-        if app is not None:
+        if app is not None and not self._installed:
             app.installEventFilter(self)
+            self._installed = True
 
     def uninstall(self) -> None:
         """Stop watching (the tray app stops using its store)."""
         app = QtCore.QCoreApplication.instance()
         if app is not None:
             app.removeEventFilter(self)
+        self._installed = False
 
     def eventFilter(self, watched: QtCore.QObject, event: QtCore.QEvent) -> bool:
         kind = event.type()
