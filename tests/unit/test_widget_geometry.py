@@ -27,3 +27,20 @@ def test_overlapping_buttons_are_found_and_clipped_ones_are_not(qtbot: QtBot) ->
     hidden.show()
     holder.show()
     assert overlapping_controls(top) == []
+
+
+def test_the_welcome_window_never_scrolls_sideways(qtbot: QtBot) -> None:
+    """Its questions scroll down on a small screen; nothing is cut off at the side."""
+    from nocontact_desktop.ui.windows.onboarding import OnboardingDialog
+    from tests.helpers.fakes import clock_at
+
+    dialog = OnboardingDialog(clock_at("2026-11-27T11:00:00+01:00", "Europe/Berlin"))
+    qtbot.addWidget(dialog)
+    dialog.show()
+    qtbot.waitExposed(dialog)
+    area = dialog.findChild(QtWidgets.QScrollArea)
+    assert area is not None and area.widget() is not None
+    needed = area.widget().minimumSizeHint().width()
+    assert needed <= area.viewport().width(), (needed, area.viewport().width())
+    bar = area.horizontalScrollBar()
+    assert bar.maximum() == 0  # nothing to scroll to

@@ -102,12 +102,14 @@ class OnboardingDialog(QtWidgets.QDialog):
             self.face_combo.addItem(f"Look like “{look.name}”", look.key)
         self.face_combo.setEnabled(False)
         self.discreet_yes.toggled.connect(self.face_combo.setEnabled)
-        discreet_row = QtWidgets.QHBoxLayout()
-        discreet_row.addWidget(self.discreet_no)
-        discreet_row.addWidget(self.discreet_yes)
-        discreet_row.addWidget(self.face_combo)
-        discreet_row.addStretch(1)
-        layout.addLayout(discreet_row)
+        # One choice per line: side by side they made the window wider than itself.
+        layout.addWidget(self.discreet_no)
+        layout.addWidget(self.discreet_yes)
+        face_row = QtWidgets.QHBoxLayout()
+        face_row.setContentsMargins(24, 0, 0, 0)  # under "Yes", which it belongs to
+        face_row.addWidget(self.face_combo)
+        face_row.addStretch(1)
+        layout.addLayout(face_row)
         quick = QtWidgets.QLabel(
             f"Anytime: press Esc three times, or {QUICK_EXIT_SHORTCUT}, and every window hides "
             "at once. You can set a PIN in Settings."
