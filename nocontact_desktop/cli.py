@@ -702,7 +702,7 @@ def cmd_gate_remove(ctx: Context) -> int:
             return EXIT_FAILURE
     for outcome in outcomes:
         if outcome.entry is None:
-            ctx.out(f"No longer gated: {outcome.label}")
+            ctx.out(f"No longer gated: {outcome.label} ({outcome.app_id})")
         else:
             ctx.out(
                 f"Stopping the gate for an app is a loosening, so it waits for your commitment "

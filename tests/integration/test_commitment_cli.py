@@ -158,5 +158,5 @@ def test_without_a_delay_the_gate_lets_go_at_once(
 ) -> None:
     run(["gate", "add", "signal", *d], capsys)
     code, out, _ = run(["gate", "remove", "signal", *d], capsys)
-    assert code == 0 and "No longer gated: Signal" in out
+    assert code == 0 and "No longer gated: Signal (signal)" in out  # as before commitments
     assert gated(d, capsys) == []

@@ -65,6 +65,7 @@ def test_under_a_delay_a_removal_waits_and_is_applied_once_ready(gate_list: Gate
     gate = changes(gate_list, helper, paused)
     [outcome] = gate.remove(["signal"])
     assert outcome.entry is not None and not outcome.applied and outcome.label == "Signal"
+    assert outcome.app_id == "signal"
     assert ids(gate_list) == ["signal", "whatsapp"]  # still gated: it waits
     pending = [dict(helper.held[0], ready=False)]
     assert gate.apply_ready(pending) == []  # not due yet

@@ -25,10 +25,11 @@ GATE_KINDS = frozenset({"gate_remove", "gate_pause"})
 class HeldChange:
     """What became of one asked-for change: applied now, or pending with its entry."""
 
-    __slots__ = ("applied", "entry", "label")
+    __slots__ = ("app_id", "applied", "entry", "label")
 
-    def __init__(self, label: str, entry: dict[str, Any] | None) -> None:
+    def __init__(self, label: str, entry: dict[str, Any] | None, app_id: str = "") -> None:
         self.label = label
+        self.app_id = app_id  # a removal's app (``signal``, ``path:…``)
         self.entry = entry
         self.applied = entry is None
 
@@ -61,7 +62,7 @@ class GateChanges:
             entry = self._hold(lambda c: c.hold_gate_remove(app_id, label))  # noqa: B023 - called now
             if entry is None:
                 self._gate_list.remove_ids([app.id])
-            outcomes.append(HeldChange(app.display_name, entry))
+            outcomes.append(HeldChange(app.display_name, entry, app.id))
         return outcomes
 
     def pause(self, minutes: int) -> HeldChange:
